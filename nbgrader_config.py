@@ -1,0 +1,25 @@
+"""nbgrader settings for the course: solutions/ is the instructor source, notebooks/ the student release."""
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.sqlite*"]
+
+# A lab runs top to bottom in well under a minute; one cell never needs 30 s. A runaway cell is cut
+# off here, and its output is capped, so one broken submission cannot stall a class.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+
+# Feedback never shows hidden tests: their source is removed (tracebacks are trimmed by momlab.grading).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

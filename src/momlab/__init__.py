@@ -1,0 +1,8 @@
+"""momlab: a mock Magento Order Management bus and the library behind the course's notebooks."""
+
+from .client import MomClient, MomError
+from .mock import Mock, start
+from .receiver import Receiver
+
+__all__ = ["Mock", "MomClient", "MomError", "Receiver", "start"]
+__version__ = "0.1.0"

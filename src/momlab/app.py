@@ -1,0 +1,139 @@
+"""The HTTP face of the bus (Starlette). Routes stay thin: read, hand to the bus or a view, answer."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from . import jsonrpc, views
+from .auth import OAuthError
+from .bus import Bus, Plan, Reply
+
+log = logging.getLogger("momlab")
+
+ROUTES_HELP = (
+    "POST /oauth/token, POST /api, POST /remote/{service}, POST /delegate/{service}, POST /events, "
+    "GET /journal, GET /state/..., GET /catalog, GET /health, GET /"
+)
+
+
+def create_app(bus: Bus, deliverer=None) -> Starlette:
+    async def token(request: Request) -> Response:
+        body = await _read(request)
+        if body is None:
+            return JSONResponse(OAuthError("invalid_request", "The body is over 1 MiB.").to_object(), 413)
+        try:
+            answer = bus.tokens.issue(body, request.headers.get("content-type", ""), request.headers.get("authorization"))
+        except OAuthError as error:
+            return JSONResponse(error.to_object(), error.status)
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    def rpc(route: str):
+        async def endpoint(request: Request) -> Response:
+            service = request.path_params.get("service")
+            body = await _read(request)
+            if body is None:
+                body = b"x" * (jsonrpc.MAX_BODY_BYTES + 1)  # let the bus refuse and journal it
+            try:
+                outcome = bus.prepare(route, service, body, request.headers.get("authorization"))
+                if isinstance(outcome, Plan):
+                    outcome = await run_in_threadpool(bus.execute, outcome) if outcome.blocking else bus.execute(outcome)
+            except Exception:  # a bug of ours: say so in JSON-RPC terms, never as an HTML 500 page
+                log.error("momlab: internal error\n%s", traceback.format_exc())
+                error = jsonrpc.RpcError(jsonrpc.INTERNAL_ERROR, "The mock hit an internal error; the message was not processed. Please report it with the request.")
+                return JSONResponse(jsonrpc.failure(None, error), 500)
+            return _reply(outcome)
+
+        return endpoint
+
+    async def journal(request: Request) -> Response:
+        try:
+            rows = views.journal(bus.store, request.query_params)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(rows)
+
+    async def retry(request: Request) -> Response:
+        problem = bus.tokens.check(request.headers.get("authorization")) if bus.config.auth else None
+        if problem:
+            return JSONResponse({"error": problem}, 401)
+        try:
+            row = views.retry(bus.store, request.path_params["journal_id"])
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 409)
+        if deliverer is not None:
+            deliverer.wake()
+        return JSONResponse(row)
+
+    async def state(request: Request) -> Response:
+        try:
+            return JSONResponse(views.state(bus.store, request.path_params["view"], request.query_params))
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+
+    async def catalog_view(request: Request) -> Response:
+        try:
+            return JSONResponse(views.catalog_entry(request.path_params.get("method")))
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 404)
+
+    async def health(request: Request) -> Response:
+        pending = deliverer.pending() if deliverer is not None else 0
+        return JSONResponse({"status": "ok", "auth": bus.config.auth, "pending_deliveries": pending})
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(views.JOURNAL_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'"})
+
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}. Routes: {ROUTES_HELP}."
+        else:
+            message = f"No route {request.url.path}. Routes: {ROUTES_HELP}."
+        error = jsonrpc.RpcError(jsonrpc.INVALID_REQUEST, message, {"path": request.url.path})
+        return JSONResponse(jsonrpc.failure(None, error), exc.status_code)
+
+    routes = [
+        Route("/oauth/token", token, methods=["POST"]),
+        Route("/api", rpc("api"), methods=["POST"]),
+        Route("/api/", rpc("api"), methods=["POST"]),
+        Route("/remote/{service}", rpc("remote"), methods=["POST"]),
+        Route("/delegate/{service}", rpc("delegate"), methods=["POST"]),
+        Route("/events", rpc("events"), methods=["POST"]),
+        Route("/journal", journal, methods=["GET"]),
+        Route("/journal/{journal_id:int}/retry", retry, methods=["POST"]),
+        Route("/state/{view}", state, methods=["GET"]),
+        Route("/catalog", catalog_view, methods=["GET"]),
+        Route("/catalog/{method}", catalog_view, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/", page, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+
+
+async def _read(request: Request) -> bytes | None:
+    """The body, or None when it is over the bus's 1 MiB limit (stop reading early)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > jsonrpc.MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > jsonrpc.MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reply(reply: Reply) -> Response:
+    if reply.body is None:
+        return Response(status_code=reply.status, headers=reply.headers)
+    return JSONResponse(reply.body, reply.status, headers=reply.headers)

@@ -1,0 +1,151 @@
+"""The nbgrader pipeline, for real: release, validate, autograde and feedback of every lab.
+
+Everything runs in a temporary copy of the course, through nbgrader's Python API and command line,
+with real kernels running the real notebooks against the real mock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+BIN = Path(sys.executable).parent
+MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
+
+
+def nbgrader_env() -> dict:
+    # nbgrader runs alembic by name, and kernels must use this interpreter.
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600
+    )
+
+
+def notebooks_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.ipynb"))
+
+
+def hidden_lines(source_notebook: Path) -> list[str]:
+    """The distinctive lines of a notebook's hidden tests."""
+    lines, inside = [], False
+    for cell in nbformat.read(source_notebook, as_version=4).cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) > 25:
+                lines.append(line.strip())
+    return lines
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory) -> Path:
+    """A copy of the course in which the release is regenerated and a class of two is autograded:
+    'sol' hands in the solutions, 'blank' the release notebooks unchanged."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for lab in LABS:
+        result = run_nbgrader(course, "generate_assignment", lab, "--force")
+        assert result.returncode == 0, f"generate_assignment {lab} failed:\n{result.stdout}\n{result.stderr}"
+        for student, folder in (("sol", course / "solutions" / lab), ("blank", course / "notebooks" / lab)):
+            target = course / "submitted" / student / lab
+            target.mkdir(parents=True)
+            for notebook in notebooks_of(folder):
+                shutil.copy(notebook, target)
+        for student in ("sol", "blank"):
+            result = run_nbgrader(course, "autograde", lab, "--student", student, "--force")
+            assert result.returncode == 0, f"autograde of {student}/{lab} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        result = run_nbgrader(course, "generate_feedback", lab, "--force")
+        assert result.returncode == 0, f"generate_feedback {lab} failed:\n{result.stderr[-3000:]}"
+    return course
+
+
+def scores(course: Path, lab: str, student: str) -> tuple[float, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(lab, student)
+        return submission.score, submission.max_score
+
+
+def test_there_is_at_least_one_lab():
+    assert LABS, "solutions/ holds no lab folder"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_committed_release_is_what_make_release_generates(course, lab):
+    committed = ROOT / "notebooks" / lab
+    assert committed.is_dir(), f"notebooks/{lab} is missing: run `make release`"
+    generated = course / "notebooks" / lab
+    assert [p.name for p in notebooks_of(committed)] == [p.name for p in notebooks_of(generated)]
+    for notebook in notebooks_of(generated):
+        fresh = json.loads(notebook.read_text())
+        kept = json.loads((committed / notebook.name).read_text())
+        assert kept == fresh, f"notebooks/{lab}/{notebook.name} differs from solutions/: run `make release`, never edit notebooks/"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_release_contains_no_solution_or_hidden_test(lab):
+    for notebook in notebooks_of(ROOT / "notebooks" / lab):
+        text = notebook.read_text()
+        assert not MARKERS.search(text), f"{notebook} contains a solution or hidden-test marker"
+        for line in hidden_lines(ROOT / "solutions" / lab / notebook.name):
+            assert line not in text, f"{notebook} contains hidden test text: {line!r}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_solutions_get_full_marks(course, lab):
+    score, max_score = scores(course, lab, "sol")
+    assert max_score > 0
+    assert score == max_score, f"the solution of {lab} scored {score}/{max_score}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_unchanged_release_gets_zero(course, lab):
+    score, max_score = scores(course, lab, "blank")
+    assert max_score > 0
+    assert score == 0, f"the unchanged release of {lab} scored {score}/{max_score}: a test passes without any work"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_feedback_shows_no_hidden_test_source(course, lab):
+    secret = hidden_lines(ROOT / "solutions" / lab / f"{lab}.ipynb")
+    assert secret, f"{lab} has no hidden tests"
+    for student in ("sol", "blank"):
+        pages = list((course / "feedback" / student / lab).glob("*.html"))
+        assert pages, f"no feedback for {student}/{lab}"
+        for page in pages:
+            html = page.read_text()
+            for line in secret:
+                assert line not in html and html_escape(line) not in html, f"feedback {page.name} for {student} shows hidden line {line!r}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_validate_and_validate_invert_agree(course, lab):
+    for notebook in notebooks_of(course / "solutions" / lab):
+        result = run_nbgrader(course, "validate", str(notebook))
+        assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout[-3000:]
+    for notebook in notebooks_of(course / "notebooks" / lab):
+        result = run_nbgrader(course, "validate", "--invert", str(notebook))
+        assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout[-3000:]
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
