@@ -52,27 +52,36 @@ def hidden_lines(source_notebook: Path) -> list[str]:
     return lines
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory) -> Path:
-    """A copy of the course in which the release is regenerated and a class of two is autograded:
-    'sol' hands in the solutions, 'blank' the release notebooks unchanged."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "solutions", course / "solutions")
+_graded: dict[str, Path] = {}
+
+
+def graded(lab: str, tmp_path_factory) -> Path:
+    """A course folder holding one lab, released and autograded for a class of two: 'sol' hands in
+    the solution, 'blank' the release notebook unchanged. Built once per lab and test session; one
+    folder (and gradebook) per lab, so labs can be graded side by side."""
+    if lab in _graded:
+        return _graded[lab]
+    course = tmp_path_factory.mktemp(f"course-{lab}")
+    shutil.copytree(ROOT / "solutions" / lab, course / "solutions" / lab)
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    for lab in LABS:
-        result = run_nbgrader(course, "generate_assignment", lab, "--force")
-        assert result.returncode == 0, f"generate_assignment {lab} failed:\n{result.stdout}\n{result.stderr}"
-        for student, folder in (("sol", course / "solutions" / lab), ("blank", course / "notebooks" / lab)):
-            target = course / "submitted" / student / lab
-            target.mkdir(parents=True)
-            for notebook in notebooks_of(folder):
-                shutil.copy(notebook, target)
-        for student in ("sol", "blank"):
-            result = run_nbgrader(course, "autograde", lab, "--student", student, "--force")
-            assert result.returncode == 0, f"autograde of {student}/{lab} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        result = run_nbgrader(course, "generate_feedback", lab, "--force")
-        assert result.returncode == 0, f"generate_feedback {lab} failed:\n{result.stderr[-3000:]}"
+    result = run_nbgrader(course, "generate_assignment", lab, "--force")
+    assert result.returncode == 0, f"generate_assignment {lab} failed:\n{result.stdout}\n{result.stderr}"
+    for student, folder in (("sol", course / "solutions" / lab), ("blank", course / "notebooks" / lab)):
+        target = course / "submitted" / student / lab
+        target.mkdir(parents=True)
+        for notebook in notebooks_of(folder):
+            shutil.copy(notebook, target)
+    result = run_nbgrader(course, "autograde", lab, "--force")
+    assert result.returncode == 0, f"autograde of {lab} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    result = run_nbgrader(course, "generate_feedback", lab, "--force")
+    assert result.returncode == 0, f"generate_feedback {lab} failed:\n{result.stderr[-3000:]}"
+    _graded[lab] = course
     return course
+
+
+@pytest.fixture
+def course(request, tmp_path_factory) -> Path:
+    return graded(request.node.callspec.params["lab"], tmp_path_factory)
 
 
 def scores(course: Path, lab: str, student: str) -> tuple[float, float]:
@@ -124,7 +133,7 @@ def test_unchanged_release_gets_zero(course, lab):
 
 @pytest.mark.parametrize("lab", LABS)
 def test_feedback_shows_no_hidden_test_source(course, lab):
-    secret = hidden_lines(ROOT / "solutions" / lab / f"{lab}.ipynb")
+    secret = [line for notebook in notebooks_of(ROOT / "solutions" / lab) for line in hidden_lines(notebook)]
     assert secret, f"{lab} has no hidden tests"
     for student in ("sol", "blank"):
         pages = list((course / "feedback" / student / lab).glob("*.html"))
@@ -137,12 +146,12 @@ def test_feedback_shows_no_hidden_test_source(course, lab):
 
 @pytest.mark.parametrize("lab", LABS)
 def test_validate_and_validate_invert_agree(course, lab):
-    for notebook in notebooks_of(course / "solutions" / lab):
-        result = run_nbgrader(course, "validate", str(notebook))
-        assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout[-3000:]
-    for notebook in notebooks_of(course / "notebooks" / lab):
-        result = run_nbgrader(course, "validate", "--invert", str(notebook))
-        assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout[-3000:]
+    solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
+    result = run_nbgrader(course, "validate", *solutions)
+    assert result.stdout.count("Success! Your notebook passes all the tests.") == len(solutions), result.stdout[-3000:]
+    releases = [str(p) for p in notebooks_of(course / "notebooks" / lab)]
+    result = run_nbgrader(course, "validate", "--invert", *releases)
+    assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
 
 
 def html_escape(text: str) -> str:
