@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -31,6 +31,7 @@ release: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/mock_rate.py
+	$(BIN)/python bench/lifecycle.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

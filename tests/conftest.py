@@ -48,7 +48,7 @@ RPC_ROUTES = ("/api", "/remote/oms", "/delegate/oms", "/events")
 
 def fast_config(**overrides) -> Config:
     """No flow delays, quick retries: a test waits milliseconds, not seconds."""
-    settings = {"step_delay": 0.0, "backoff": 0.02, "max_attempts": 3, "delivery_timeout": 3.0}
+    settings = {"step_delay": 0.0, "backoff": 0.02, "max_attempts": 3, "delivery_timeout": 10.0}
     settings.update(overrides)
     return Config(**settings)
 
@@ -223,7 +223,7 @@ def rpc_error(response: requests.Response, code: int | None = None, remote_faile
     return error
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "the condition") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:
     """Poll until predicate() returns something truthy; return it, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -239,7 +239,7 @@ def deliveries(mock: Mock, **filters) -> list[dict]:
     return mock.client.journal(direction="out", **filters)
 
 
-def wait_delivered(mock: Mock, method: str, count: int = 1, timeout: float = 5.0, **filters) -> list[dict]:
+def wait_delivered(mock: Mock, method: str, count: int = 1, timeout: float = 10.0, **filters) -> list[dict]:
     def done():
         rows = [r for r in deliveries(mock, method=method, **filters) if r["status"] == "delivered"]
         return rows if len(rows) >= count else None
@@ -301,7 +301,7 @@ def complete_examples() -> list[tuple[str, dict]]:
 class Served:
     """`python -m momlab serve` in a child process; `url` is read from the first line it prints."""
 
-    def __init__(self, *args: str, timeout: float = 15.0):
+    def __init__(self, *args: str, timeout: float = 30.0):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "momlab", "serve", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -326,11 +326,7 @@ class Served:
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(10)
-        finally:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
+        return self.proc.wait(10)
 
 
 @pytest.fixture
@@ -346,8 +342,13 @@ def serve() -> Callable[..., Served]:
     for served in started:
         if served.proc.poll() is None:
             served.kill()
+        if not served.proc.stderr.closed:
+            # shown by pytest only when the test failed: the server's own account of what went wrong
+            print(f"--- stderr of momlab serve ({served.url}) ---\n{served.proc.stderr.read()[-5000:]}")
+        served.proc.stdout.close()
+        served.proc.stderr.close()
 
 
-def run_cli(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
+def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run `python -m momlab ...` to completion (for the ways it must refuse to start)."""
     return subprocess.run([sys.executable, "-m", "momlab", *args], capture_output=True, text=True, timeout=timeout)

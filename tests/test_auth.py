@@ -135,7 +135,7 @@ def test_expired_token_is_refused(start_mock):
         answer = post(mock, "/api", rpc(UNREGISTER, {"id": "x"}), token=False, headers={"Authorization": f"Bearer {token}"})
         return [answer] if answer.status_code == 401 else None  # a 4xx Response is falsy
 
-    (answer,) = wait_for(refused, timeout=5, what="the token to expire")
+    (answer,) = wait_for(refused, what="the token to expire")
     error = rpc_error(answer, -32001)
     assert "expired" in error["message"]
     # the client notices and fetches a new token by itself

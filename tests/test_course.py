@@ -19,6 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+# With pytest-xdist, all of a lab's tests run on one worker, which grades the lab once.
+LAB_PARAMS = [pytest.param(lab, marks=pytest.mark.xdist_group(name=lab)) for lab in LABS]
 BIN = Path(sys.executable).parent
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
 
@@ -96,7 +98,7 @@ def test_there_is_at_least_one_lab():
     assert LABS, "solutions/ holds no lab folder"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_committed_release_is_what_make_release_generates(course, lab):
     committed = ROOT / "notebooks" / lab
     assert committed.is_dir(), f"notebooks/{lab} is missing: run `make release`"
@@ -108,7 +110,7 @@ def test_committed_release_is_what_make_release_generates(course, lab):
         assert kept == fresh, f"notebooks/{lab}/{notebook.name} differs from solutions/: run `make release`, never edit notebooks/"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_release_contains_no_solution_or_hidden_test(lab):
     for notebook in notebooks_of(ROOT / "notebooks" / lab):
         text = notebook.read_text()
@@ -117,21 +119,21 @@ def test_release_contains_no_solution_or_hidden_test(lab):
             assert line not in text, f"{notebook} contains hidden test text: {line!r}"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_solutions_get_full_marks(course, lab):
     score, max_score = scores(course, lab, "sol")
     assert max_score > 0
     assert score == max_score, f"the solution of {lab} scored {score}/{max_score}"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_unchanged_release_gets_zero(course, lab):
     score, max_score = scores(course, lab, "blank")
     assert max_score > 0
     assert score == 0, f"the unchanged release of {lab} scored {score}/{max_score}: a test passes without any work"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_feedback_shows_no_hidden_test_source(course, lab):
     secret = [line for notebook in notebooks_of(ROOT / "solutions" / lab) for line in hidden_lines(notebook)]
     assert secret, f"{lab} has no hidden tests"
@@ -144,7 +146,7 @@ def test_feedback_shows_no_hidden_test_source(course, lab):
                 assert line not in html and html_escape(line) not in html, f"feedback {page.name} for {student} shows hidden line {line!r}"
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", LAB_PARAMS)
 def test_validate_and_validate_invert_agree(course, lab):
     solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
     result = run_nbgrader(course, "validate", *solutions)

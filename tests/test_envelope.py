@@ -240,6 +240,8 @@ NASTY = [
     b'{"jsonrpc":"2.0","id":1,"method":"magento.service_bus.remote.unregister","params":{"id":"\\udc00"}}',
     b'{"jsonrpc":"2.0","id":1,"method":"magento.service_bus.remote.unregister","params":{"id":"\xed\xa0\x80"}}',
     b'{"jsonrpc":"2.0","id":1,"method":"\\ud83d","params":{}}',
+    '{"jsonrpc":"2.0","id":1,"method":"\ud800","params":{}}'.encode("utf-16", "surrogatepass"),
+    b"\xef\xbb\xbf" + json.dumps({"jsonrpc": "2.0", "id": 1, "method": UNREGISTER, "params": {"id": "x"}}).encode(),
     b'{"jsonrpc":"2.0","method":"\\ud83d","params":{}}',
     b'{"jsonrpc":"2.0","id":1,"method":"magento.service_bus.remote.unregister","params":{"id":"x\\u0000y"}}',
     b'{"jsonrpc":"2.0","id":1,"method":"magento.service_bus.remote.unregister","params":{"id":"' + b"x" * (2 * MIB) + b'"}}',

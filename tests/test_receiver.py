@@ -93,7 +93,7 @@ def test_a_handler_answer_that_is_not_json_is_an_error(start_receiver, bad_answe
 
 
 def test_the_bus_retries_after_a_handler_error(start_mock, start_receiver):
-    mock = start_mock(backoff=0.3, max_attempts=3)
+    mock = start_mock(backoff=0.5, max_attempts=3)
     attempts = []
 
     def flaky(params):

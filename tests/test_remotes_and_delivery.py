@@ -142,29 +142,26 @@ def test_no_secret_no_signature(mock, raw_remote):
 
 
 def test_a_remote_that_is_down_is_retried_with_back_off_then_failed(start_mock):
-    backoff = 0.1
+    backoff = 0.3
     mock = start_mock(backoff=backoff, max_attempts=3)
     register(mock, "down", f"http://127.0.0.1:{free_port()}/mom", [AGGREGATE_UPDATED])
     broadcast(mock)
     (first,) = deliveries(mock, method=AGGREGATE_UPDATED)
     journal_id = first["id"]
 
-    def due_after(attempts):
+    def state_after(attempts):
+        # read straight from the store: one consistent look at attempts, status and the next due time
         def check():
-            current = row(mock, journal_id)
-            if current["attempts"] >= attempts:
-                return current
-            return None
-        current = wait_for(check, what=f"attempt {attempts}")
-        due = mock.store.query("SELECT due_at FROM journal WHERE id = ?", (journal_id,))[0][0]
-        return current, due
+            row_ = mock.store.query("SELECT attempts, status, due_at, error FROM journal WHERE id = ?", (journal_id,))[0]
+            return dict(row_) if row_["attempts"] >= attempts else None
+        return wait_for(check, what=f"attempt {attempts}")
 
-    one, due1 = due_after(1)
-    assert one["status"] == "retrying" and one["attempts"] == 1
+    one = state_after(1)
+    assert (one["attempts"], one["status"]) == (1, "retrying")
     assert "connection refused" in one["error"]
-    two, due2 = due_after(2)
-    assert two["status"] == "retrying" and two["attempts"] == 2
-    assert due2 - due1 >= 2 * backoff - 0.005  # the wait doubles
+    two = state_after(2)
+    assert (two["attempts"], two["status"]) == (2, "retrying")
+    assert two["due_at"] - one["due_at"] >= 2 * backoff - 0.005  # the wait doubles
     final = wait_for(lambda: (r := row(mock, journal_id))["status"] == "failed" and r, what="the delivery to fail")
     assert final["attempts"] == 3
     assert "connection refused" in final["error"]
@@ -288,9 +285,10 @@ def test_a_slow_remote_does_not_hold_up_another(mock, raw_remote, start_receiver
     broadcast(mock)
     broadcast(mock)
     wait_for(lambda: len(fast.log) == 2, what="both deliveries to the fast remote")
+    wait_for(lambda: slow.requests, what="the slow remote's first delivery")
     held = [r for r in deliveries(mock) if r["remote"] == "slow"]
     assert [r["status"] for r in held] == ["pending", "pending"]
-    assert len(slow.requests) == 1  # one at a time per remote, in order
+    assert len(slow.requests) == 1  # one at a time per remote: the second waits for the first
     slow.gate.set()
     wait_for(lambda: all(r["status"] == "delivered" for r in deliveries(mock)), what="the slow remote's deliveries")
     assert len(slow.requests) == 2

@@ -63,7 +63,7 @@ def test_kill_and_restart_keeps_every_acknowledged_message(tmp_path, serve, star
         rows = client.journal(method=UPDATED, direction="out")
         return rows if rows and all(r["status"] == "delivered" for r in rows) else None
 
-    rows = wait_for(all_delivered, timeout=20, what="the owed deliveries")
+    rows = wait_for(all_delivered, timeout=30, what="the owed deliveries")
     assert len(rows) == 2 * ORDERS
     assert len(erp.log) == 2 * ORDERS
     assert not any(entry["duplicate"] for entry in erp.log)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import jsonrpc, views
+from . import admin, jsonrpc, status, views
 from .auth import OAuthError
 from .bus import Bus, Plan, Reply
 
@@ -20,7 +20,7 @@ log = logging.getLogger("momlab")
 
 ROUTES_HELP = (
     "POST /oauth/token, POST /api, POST /remote/{service}, POST /delegate/{service}, POST /events, "
-    "GET /journal, GET /state/..., GET /catalog, GET /health, GET /"
+    "GET /journal, GET /state/..., GET /catalog, GET /health, GET /, POST /admin/sales_channels, GET /status"
 )
 
 
@@ -74,6 +74,19 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
             deliverer.wake()
         return JSONResponse(row)
 
+    async def admin_sales_channels(request: Request) -> Response:
+        """Stand-in for OMS Admin > System > Stock aggregates and Sales channels (see momlab.admin)."""
+        problem = bus.tokens.check(request.headers.get("authorization")) if bus.config.auth else None
+        if problem:
+            return JSONResponse({"error": {"code": jsonrpc.UNAUTHORIZED, "message": problem, "data": {"path": "headers.Authorization"}}}, 401)
+        body = await _read(request)
+        try:
+            if body is None:
+                raise jsonrpc.RpcError(jsonrpc.LIMIT_EXCEEDED, "The body is over 1 MiB.", {"path": "$"})
+            return JSONResponse(admin.save_sales_channel(bus.store, jsonrpc.decode(body)))
+        except jsonrpc.RpcError as error:
+            return JSONResponse({"error": error.to_object()}, error.http_status)
+
     async def state(request: Request) -> Response:
         try:
             return JSONResponse(views.state(bus.store, request.path_params["view"], request.query_params))
@@ -88,7 +101,7 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
 
     async def health(request: Request) -> Response:
         pending = deliverer.pending() if deliverer is not None else 0
-        return JSONResponse({"status": "ok", "auth": bus.config.auth, "pending_deliveries": pending})
+        return JSONResponse({"status": "ok", "auth": bus.config.auth, "hosted": bus.config.hosted, "pending_deliveries": pending})
 
     async def page(request: Request) -> Response:
         return HTMLResponse(views.JOURNAL_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'"})
@@ -111,10 +124,12 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
         Route("/journal", journal, methods=["GET"]),
         Route("/journal/{journal_id:int}/retry", retry, methods=["POST"]),
         Route("/state/{view}", state, methods=["GET"]),
+        Route("/admin/sales_channels", admin_sales_channels, methods=["POST"]),
         Route("/catalog", catalog_view, methods=["GET"]),
         Route("/catalog/{method}", catalog_view, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/", page, methods=["GET"]),
+        *status.routes(bus),  # the mock's status page and incident feed (momlab/status.py)
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
 

@@ -19,7 +19,7 @@ from . import catalog, delivery, jsonrpc
 from .auth import TokenIssuer
 from .config import Config
 from .context import Context
-from .flows import flow_for
+from .flows import flow_for, prefix_flow_for
 from .jsonrpc import RpcError
 from .store import Store
 
@@ -67,6 +67,8 @@ class Bus:
                 return self._reject(label, body, RpcError(jsonrpc.UNAUTHORIZED, problem, {"path": "headers.Authorization"}), {"WWW-Authenticate": "Bearer"})
         try:
             envelope = jsonrpc.parse(body)
+            if catalog.get(envelope.method) is None and prefix_flow_for(envelope.method) is not None:
+                return self._open_route(label, route, service, envelope, body)
             message = self._lookup(envelope)
             self._validate(envelope)
             return self._route(label, route, service, envelope, message, body)
@@ -96,6 +98,19 @@ class Bus:
                 {"path": first.path, "problems": [{"path": p.path, "message": p.message} for p in problems]},
                 envelope.id,
             )
+
+    def _open_route(self, label, route, service, envelope, body) -> Plan:
+        """A message the catalog cannot name because its real name is not public (a payment
+        notification, mom-reference.md 7.1): OMS takes it on its delegate URL only, and acknowledges it."""
+        if route != "delegate" or service != OMS:
+            raise RpcError(
+                jsonrpc.METHOD_NOT_FOUND,
+                f"{envelope.method} is not in the catalog. The mock takes it, unchecked, only as an asynchronous "
+                "notification on OMS's delegate URL: POST /delegate/oms (mom.client.call(..., route='delegate')).",
+                {"path": "url"},
+                envelope.id,
+            )
+        return Plan(label, envelope, body, OMS, sync=False)
 
     def _route(self, label, route, service, envelope, message, body) -> Plan:
         to_mom = message.direction == "to_mom"
@@ -191,7 +206,8 @@ class Bus:
             out_id = db.execute("SELECT MAX(id) FROM journal").fetchone()[0]
             db.execute("UPDATE journal SET status = 'sending' WHERE id = ?", (out_id,))
             out_body = db.execute("SELECT body FROM journal WHERE id = ?", (out_id,)).fetchone()[0]
-        outcome = delivery.post(self._session, remote["url"], remote["secret"], out_body.encode(), self.config.delivery_timeout)
+        outcome = delivery.post(self._session, remote["url"], remote["secret"], out_body.encode(), self.config.delivery_timeout,
+                                hosted=self.config.hosted)
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE journal SET status = ?, attempts = 1, error = ?, response = ? WHERE id = ?",
@@ -205,10 +221,14 @@ class Bus:
                     (jsonrpc.REMOTE_FAILED, outcome.error, inbound),
                 )
         if not outcome.ok:
+            advice = (
+                "A synchronous handler must answer while the bus waits (Config.delivery_timeout): keep slow work out of it."
+                if outcome.timed_out
+                else "Check that it runs, that its registered url is right, and its own log."
+            )
             error = RpcError(
                 jsonrpc.REMOTE_FAILED,
-                f"The synchronous call to remote {remote_id!r} failed: {outcome.error}. Check that it runs, that its "
-                "registered url is right, and its own log.",
+                f"The synchronous call to remote {remote_id!r} failed: {outcome.error}. {advice}",
                 {"path": "$", "remote": remote_id, "remote_answer": outcome.response},
                 env.id,
             )

@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--delay", type=float, default=None, help="seconds between the steps of a flow (default 0.2)")
     serve.add_argument("--client-id", default=DEMO_CLIENT_ID, help="OAuth client id to accept")
     serve.add_argument("--client-secret", default=DEMO_CLIENT_SECRET, help="OAuth client secret to accept")
+    serve.add_argument("--hosted", action="store_true",
+                       help="behave like MOM's cloud: deliveries to loopback or private addresses fail (register a tunnel's URL)")
+    serve.add_argument("--tunnel", action="append", default=[], metavar="URL",
+                       help="open a tunnel to a local server (e.g. http://127.0.0.1:8001/mom) and print its public URL; repeatable")
     args = parser.parse_args(argv)
     return _serve(args)
 
@@ -36,8 +40,14 @@ def _port(text: str) -> int:
 
 def _serve(args) -> int:
     from .mock import Mock
+    from .tunnel import Tunnel
 
-    settings = {"auth": not args.no_auth, "client_id": args.client_id, "client_secret": args.client_secret}
+    settings = {"auth": not args.no_auth, "client_id": args.client_id, "client_secret": args.client_secret, "hosted": args.hosted}
+    try:
+        tunnels = [Tunnel(target) for target in args.tunnel]
+    except ValueError as exc:
+        print(f"momlab: --tunnel: {exc}", file=sys.stderr)
+        return 2
     if args.delay is not None:
         if not (math.isfinite(args.delay) and args.delay >= 0):
             print("momlab: --delay must be 0 or more seconds", file=sys.stderr)
@@ -56,9 +66,16 @@ def _serve(args) -> int:
         print(f"OAuth: POST {mock.url}/oauth/token grant_type=client_credentials client_id={args.client_id} client_secret={args.client_secret}", flush=True)
     else:
         print("OAuth is off (--no-auth): calls need no token.", flush=True)
+    if args.hosted:
+        print("Hosted mode: deliveries to loopback, private or local-only addresses fail, as from MOM's cloud; register a tunnel's URL.", flush=True)
+    for opened in tunnels:
+        opened.start()
+        print(f"Tunnel {opened.url} -> {opened.target}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
+    for opened in tunnels:
+        opened.close()
     mock.stop()
     return 0

@@ -25,6 +25,12 @@ class Config:
     max_attempts: int = 5  # deliveries to a remote before it is marked failed
     backoff: float = 0.5  # first retry after this many seconds, doubling each time
     delivery_timeout: float = 5.0  # seconds the bus waits for a remote's answer
+    hosted: bool = False  # act as MOM's cloud: deliveries to loopback/private addresses fail (see momlab.hosted)
+    # Faults of the bus itself, off unless asked for (lab 05, momlab.faults): a share of deliveries sent
+    # twice, or sent after the remote's next one; which ones depends only on fault_seed and the row id.
+    duplicate_rate: float = 0.0
+    reorder_rate: float = 0.0
+    fault_seed: int = 0
 
     def for_grading(self) -> "Config":
         """No waiting while nbgrader grades: its cells time out after 30 s."""

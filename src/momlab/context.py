@@ -7,7 +7,6 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 
-from . import jsonrpc
 from .config import Config
 
 
@@ -19,13 +18,20 @@ class Context:
     inbound_id: int | None = None
     step: int = 0  # flows call next_step() between stages so deliveries arrive spaced by config.step_delay
     queued: int = field(default=0)
+    _subscribers: dict = field(default_factory=dict, repr=False)  # topic -> remotes, for this transaction
 
     def next_step(self) -> None:
         self.step += 1
 
     def subscribers(self, topic: str) -> list[str]:
-        rows = self.db.execute("SELECT remote_id FROM subscriptions WHERE topic = ? ORDER BY remote_id", (topic,))
-        return [row[0] for row in rows]
+        if topic not in self._subscribers:
+            rows = self.db.execute("SELECT remote_id FROM subscriptions WHERE topic = ? ORDER BY remote_id", (topic,))
+            self._subscribers[topic] = [row[0] for row in rows]
+        return self._subscribers[topic]
+
+    def forget_subscribers(self) -> None:
+        """Call after changing subscriptions inside the transaction."""
+        self._subscribers.clear()
 
     def publish(self, method: str, params: dict, order_id: str | None = None, to: str | None = None) -> int:
         """Queue `method` for every remote subscribed to it (or for the remote `to` only).
@@ -35,18 +41,19 @@ class Context:
         """
         remotes = [to] if to else self.subscribers(method)
         due = self.now + self.step * self.config.step_delay
+        encoded = json.dumps(params, separators=(",", ":"))  # once, however many subscribers
         if not remotes:
-            self._journal_out(method, params, None, "no_subscriber", due, order_id)
+            self._journal_out(method, encoded, None, "no_subscriber", due, order_id)
             return 0
         for remote in remotes:
-            self._journal_out(method, params, remote, "pending", due, order_id)
+            self._journal_out(method, encoded, remote, "pending", due, order_id)
         self.queued += len(remotes)
         return len(remotes)
 
-    def _journal_out(self, method, params, remote, status, due, order_id) -> None:
+    def _journal_out(self, method, encoded_params, remote, status, due, order_id) -> None:
         # Each delivery has its own JSON-RPC id, kept across retries: receivers use it to drop duplicates.
         delivery_id = str(uuid.uuid4())
-        body = json.dumps(jsonrpc.request(method, params, delivery_id), separators=(",", ":"))
+        body = f'{{"jsonrpc":"2.0","id":"{delivery_id}","method":{json.dumps(method)},"params":{encoded_params}}}'
         self.db.execute(
             "INSERT INTO journal (at, direction, route, method, request_id, remote, body, status, due_at, caused_by, order_id)"
             " VALUES (?, 'out', 'delivery', ?, ?, ?, ?, ?, ?, ?, ?)",

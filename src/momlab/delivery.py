@@ -18,7 +18,8 @@ from typing import Any
 
 import requests
 
-from . import signing
+from . import faults, signing
+from . import hosted as hosted_mode
 from .config import Config
 from .store import Store
 
@@ -30,17 +31,24 @@ class Outcome:
     error: str | None = None  # what went wrong, in words
     response: str | None = None  # the remote's answer as text, when it gave one
     retryable: bool = True
+    timed_out: bool = False  # the remote did not answer within the timeout
 
 
-def post(session: requests.Session, url: str, secret: str | None, body: bytes, timeout: float) -> Outcome:
-    """POST one JSON-RPC request to a remote and judge its answer."""
+def post(session: requests.Session, url: str, secret: str | None, body: bytes, timeout: float, hosted: bool = False) -> Outcome:
+    """POST one JSON-RPC request to a remote and judge its answer. With `hosted`, a url MOM's cloud
+    could not reach fails at once, unopened; a tunnel url goes to its tunnel (momlab.hosted)."""
+    where = hosted_mode.route(url, hosted)
+    if where.error:
+        return Outcome(False, error=where.error)
     headers = {"Content-Type": "application/json"}
+    if where.host:
+        headers["Host"] = where.host
     if secret:
         headers[signing.HEADER] = signing.sign(secret, body)
     try:
-        answer = session.post(url, data=body, headers=headers, timeout=timeout)
+        answer = session.post(where.url, data=body, headers=headers, timeout=timeout)
     except requests.Timeout:
-        return Outcome(False, error=f"no answer within {timeout:g} s")
+        return Outcome(False, error=f"no answer within {timeout:g} s", timed_out=True)
     except requests.RequestException as exc:
         return Outcome(False, error=f"could not reach {url}: {_reason(exc)}")
     text = answer.text[:10_000]
@@ -85,6 +93,7 @@ class Deliverer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._busy: set[str] = set()  # remotes with a delivery in flight
+        self._passed: set[int] = set()  # deliveries the out-of-order fault already held back once
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="momlab-delivery")
         self._local = threading.local()
@@ -123,6 +132,9 @@ class Deliverer:
         )
         now, next_due = time.time(), None
         for row in rows:
+            held = None
+            if self.config.reorder_rate:
+                row, held = self._out_of_order(row)
             if row["due_at"] > now:
                 next_due = row["due_at"] if next_due is None else min(next_due, row["due_at"])
                 continue
@@ -130,8 +142,22 @@ class Deliverer:
                 if row["remote"] in self._busy:
                     continue
                 self._busy.add(row["remote"])
+            if held is not None:
+                self._passed.add(held)
             self._pool.submit(self._deliver, row["id"], row["remote"])
         return next_due
+
+    def _out_of_order(self, row):
+        """The out-of-order fault (momlab.faults, off by default): when it hits this delivery, send the
+        remote's next waiting delivery first. Returns (the row to send, the row held back or None)."""
+        if row["id"] in self._passed or not faults.chosen(self.config.fault_seed, "reorder", row["id"], self.config.reorder_rate):
+            return row, None
+        after = self.store.query(
+            "SELECT id, remote, due_at FROM journal WHERE direction = 'out' AND remote = ? AND status IN ('pending', 'retrying') "
+            "AND id > ? ORDER BY id LIMIT 1",
+            (row["remote"], row["id"]),
+        )
+        return (after[0], row["id"]) if after else (row, None)
 
     def _deliver(self, journal_id: int, remote_id: str) -> None:
         try:
@@ -142,13 +168,23 @@ class Deliverer:
             self._wake.set()
 
     def _attempt(self, journal_id: int, remote_id: str) -> None:
-        row = self.store.query("SELECT body, attempts FROM journal WHERE id = ?", (journal_id,))[0]
+        row = self.store.query("SELECT body, attempts, status, due_at FROM journal WHERE id = ?", (journal_id,))[0]
+        if row["status"] not in ("pending", "retrying") or row["due_at"] > time.time():
+            # The dispatcher read this row before an earlier attempt finished with it (it was delivered,
+            # or put back to wait): sending it now would duplicate it or skip its back-off.
+            return
         remote = self.store.query("SELECT url, secret FROM remotes WHERE id = ?", (remote_id,))
         attempts = row["attempts"] + 1
         if not remote:
             outcome = Outcome(False, error=f"remote {remote_id!r} is no longer registered", retryable=False)
         else:
-            outcome = post(self._session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout)
+            outcome = post(self._session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+                           hosted=self.config.hosted)
+            if outcome.ok and faults.chosen(self.config.fault_seed, "duplicate", journal_id, self.config.duplicate_rate):
+                # The duplicate fault (momlab.faults, off by default): the same delivery once more.
+                post(self._session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+                     hosted=self.config.hosted)
+                attempts += 1
         with self.store.transaction() as db:
             if outcome.ok:
                 db.execute(

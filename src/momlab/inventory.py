@@ -1,17 +1,19 @@
 """Stock arithmetic over the store: sources, aggregates and in-flight lines.
 
 Available to sell for an aggregate = the sum of its sources' on-hand quantities minus the lines
-still in flight at those sources (sourced, not yet shipped or cancelled), never below zero; a SKU
-flagged unlimited at any of the sources is always available (mom-reference.md 5.1, 5.2, 7.2).
+still in flight at those sources (sourced, not yet shipped or cancelled) and minus the lines held
+against the aggregate itself while they wait to be sourced (soft_holds), never below zero; a SKU
+flagged unlimited at any of the sources is always available (mom-reference.md 5.1, 5.2, 5.3, 7.2).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from .jsonrpc import UNKNOWN_ENTITY, RpcError
 
-NOT_SHIPPABLE = ("SHIPPING", "VIRTUAL", "SERVICE")
+NOT_SHIPPABLE = ("SHIPPING", "VIRTUAL", "SERVICE", "BUNDLE")  # a BUNDLE line ships as its component lines
 
 
 def sources_of(db: sqlite3.Connection, aggregate_id: str) -> list[str]:
@@ -50,18 +52,26 @@ def channel_aggregate(db: sqlite3.Connection, channel_id: str | None, path: str 
 
 def available(db: sqlite3.Connection, source_ids: list[str], sku: str) -> tuple[float, bool]:
     """(quantity available to sell, unlimited) for one SKU over the given sources."""
+    return available_many(db, source_ids, [sku]).get(sku, (0.0, False))
+
+
+def available_many(db: sqlite3.Connection, source_ids: list[str], skus) -> dict[str, tuple[float, bool]]:
+    """{sku: (available, unlimited)} over the given sources, in two queries however many SKUs."""
     if not source_ids:
-        return 0.0, False
+        return {}
     marks = ",".join("?" * len(source_ids))
-    on_hand, unlimited = db.execute(
-        f"SELECT COALESCE(SUM(quantity), 0), COALESCE(MAX(unlimited), 0) FROM source_stock "
-        f"WHERE sku = ? AND source_id IN ({marks})",
-        [sku, *source_ids],
-    ).fetchone()
-    held = db.execute(
-        f"SELECT COALESCE(SUM(units), 0) FROM holds WHERE sku = ? AND source_id IN ({marks})", [sku, *source_ids]
-    ).fetchone()[0]
-    return max(0.0, on_hand - held), bool(unlimited)
+    # json_each passes any number of SKUs as one parameter (SQLite caps the number of parameters)
+    rows = db.execute(
+        f"""SELECT s.sku, SUM(s.quantity), MAX(s.unlimited),
+                   (SELECT COALESCE(SUM(h.units), 0) FROM holds h WHERE h.sku = s.sku AND h.source_id IN ({marks}))
+            FROM source_stock s
+            WHERE s.source_id IN ({marks}) AND s.sku IN (SELECT value FROM json_each(?)) GROUP BY s.sku""",
+        [*source_ids, *source_ids, json.dumps(list(skus))],
+    ).fetchall()
+    result = {sku: (0.0, False) for sku in skus}
+    for sku, quantity, unlimited, held in rows:
+        result[sku] = (max(0.0, quantity - held), bool(unlimited))
+    return result
 
 
 def hold(db: sqlite3.Connection, source_id: str, sku: str, units: int) -> None:
@@ -72,11 +82,23 @@ def hold(db: sqlite3.Connection, source_id: str, sku: str, units: int) -> None:
     )
 
 
+def soft_hold(db: sqlite3.Connection, aggregate_id: str, sku: str, units: int) -> None:
+    """Count units an accepted order holds against an aggregate before any source is chosen (a line
+    waiting for a batch-sourcing wave, flows/allocation.py): +1 when queued, -1 when sourced."""
+    db.execute(
+        "INSERT INTO soft_holds VALUES (?, ?, ?) ON CONFLICT (aggregate_id, sku) DO UPDATE SET units = units + excluded.units",
+        (aggregate_id, sku, units),
+    )
+
+
 def aggregate_stock(db: sqlite3.Connection, aggregate_id: str, skus) -> list[dict]:
-    sources = sources_of(db, aggregate_id)
+    skus = list(skus)
+    levels = available_many(db, sources_of(db, aggregate_id), skus)
+    soft = dict(db.execute("SELECT sku, units FROM soft_holds WHERE aggregate_id = ?", (aggregate_id,)).fetchall())
     stock = []
     for sku in skus:
-        quantity, unlimited = available(db, sources, sku)
+        quantity, unlimited = levels.get(sku, (0.0, False))
+        quantity = max(0.0, quantity - soft.get(sku, 0))
         entry = {"sku": sku, "quantity": _number(quantity)}
         if unlimited:
             entry["unlimited"] = True

@@ -94,10 +94,11 @@ def parse(body: bytes) -> Envelope:
 
 
 def decode(body: bytes) -> Any:
-    """Strict JSON (RFC 8259) from bytes, or RpcError -32700: no NaN or Infinity, no number too
-    large for a double, no lone UTF-16 surrogate (none of these can be stored or sent on)."""
+    """Strict JSON (RFC 8259) from bytes, or RpcError -32700: UTF-8 only, no NaN or Infinity, no number
+    too large for a double, no lone UTF-16 surrogate (none of these can be stored or sent on)."""
     try:
-        doc = json.loads(body, parse_constant=_not_json, parse_float=_finite)
+        text = body.decode("utf-8")  # strict: json.loads(bytes) would also take UTF-16 and lone surrogates
+        doc = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except UnicodeDecodeError:
         raise RpcError(PARSE_ERROR, "The body is not UTF-8 text; send JSON encoded as UTF-8.", {"path": "$"}) from None
     except json.JSONDecodeError as exc:
@@ -111,7 +112,7 @@ def decode(body: bytes) -> Any:
     except ValueError as exc:  # raised by the hooks above, or an integer with thousands of digits
         reason = str(exc) if isinstance(exc, _Unreadable) else "a number has too many digits"
         raise RpcError(PARSE_ERROR, f"The body is not JSON the bus can use: {reason}.", {"path": "$"}) from None
-    if _SURROGATE.search(body):
+    if _SURROGATE.search(text):
         try:
             json.dumps(doc, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
@@ -127,8 +128,7 @@ class _Unreadable(ValueError):
     pass
 
 
-# An escaped surrogate, or one encoded as UTF-8 bytes (json.loads decodes bytes with surrogatepass).
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _not_json(name: str):

@@ -53,6 +53,27 @@ class Mock:
         self.deliverer.stop()
         self.store.close()
 
+    def create_sales_channel(self, id: str, name: str, aggregate_id: str) -> dict:
+        """Create (or update) a sales channel and its one stock aggregate: the mock's stand-in for OMS
+        Admin > System > Stock aggregates and Sales channels (the create / update messages' topic names
+        are not public). Also POST /admin/sales_channels. Raises MomError with what to fix."""
+        from . import admin
+        from .client import MomError
+        from .jsonrpc import RpcError
+
+        try:
+            return admin.save_sales_channel(self.store, {"id": id, "name": name, "aggregate_id": aggregate_id})
+        except RpcError as error:
+            raise MomError(error.code, error.message, error.data, error.http_status) from None
+
+    @property
+    def admin(self):
+        """OMS screens and jobs that no bus message drives (sourcing waves, the In-Store Interface),
+        as Python calls: see momlab.backoffice."""
+        from .backoffice import Admin
+
+        return Admin(self)
+
     def reset(self) -> None:
         """Back to the course's starting state: no messages, remotes or orders; stock from data/."""
         self.wait_idle(timeout=2)
@@ -82,7 +103,8 @@ class Mock:
 
     def state(self, view: str, **query):
         """A state view (orders, order_lines, shipment_requests, shipments, remotes, source_stock,
-        aggregate_stock, sources, aggregates, sales_channels, products) as a DataFrame."""
+        aggregate_stock, sources, aggregates, sales_channels, products, returns, return_lines, refunds)
+        as a DataFrame."""
         import pandas as pd
 
         from . import views
@@ -108,8 +130,8 @@ def start(db: str | Path | None = None, fresh: bool = False, **settings) -> Mock
     Config fields, e.g. auth=False or step_delay=0; while nbgrader grades, delays are zero.
     """
     global _current
-    if _current is not None and _current.running and not fresh and db is None and not settings:
-        return _current
+    if _current is not None and _current.running and not fresh and db is None and (not settings or _current.config == default_config(**settings)):
+        return _current  # the same settings as the mock already running: running the cell again is safe
     if _current is not None:
         _current.stop()
     if db is None:

@@ -154,10 +154,128 @@ CREATE TABLE IF NOT EXISTS shipments (
     body       TEXT NOT NULL,                -- the customer_shipment_done params as sent
     created_at REAL NOT NULL
 );
+
+-- Returns (RMAs) and refunds (credit notes): flows/postsales.py.
+CREATE TABLE IF NOT EXISTS returns (
+    rma           TEXT PRIMARY KEY,
+    order_id      TEXT NOT NULL,
+    sales_channel TEXT NOT NULL,
+    source_id     TEXT,                      -- the source that takes the goods back
+    status        TEXT NOT NULL,
+    body          TEXT NOT NULL,             -- the authorize `return` as received
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS return_lines (
+    rma           TEXT NOT NULL,
+    order_id      TEXT NOT NULL,
+    line_id       TEXT NOT NULL,
+    line_number   TEXT NOT NULL,
+    sku           TEXT NOT NULL,
+    reason        TEXT,
+    status        TEXT NOT NULL,
+    PRIMARY KEY (rma, line_id)
+);
+CREATE INDEX IF NOT EXISTS return_lines_order ON return_lines(order_id, line_id);
+CREATE TABLE IF NOT EXISTS refunds (
+    credit_note   TEXT PRIMARY KEY,
+    order_id      TEXT NOT NULL,
+    rma           TEXT,
+    refund_type   TEXT NOT NULL,
+    amount        REAL NOT NULL,
+    currency      TEXT,
+    created_at    REAL NOT NULL
+);
+
+-- Sourcing in waves, bundles and pre-orders (flows/allocation.py): the mode per aggregate ('batch';
+-- absent means 'direct'), the lines waiting for a wave, and the units they hold against their
+-- aggregate before any source is chosen ("soft"; the hard holds per source are in `holds`).
+CREATE TABLE IF NOT EXISTS sourcing_modes (
+    aggregate_id TEXT PRIMARY KEY,
+    mode         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sourcing_queue (
+    order_id     TEXT NOT NULL,
+    line_id      TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    sku          TEXT NOT NULL,
+    street_date  TEXT,                       -- a pre-order line waits until this ISO date
+    queued_at    REAL NOT NULL,
+    PRIMARY KEY (order_id, line_id)
+);
+CREATE TABLE IF NOT EXISTS soft_holds (
+    aggregate_id TEXT NOT NULL,
+    sku          TEXT NOT NULL,
+    units        INTEGER NOT NULL,
+    PRIMARY KEY (aggregate_id, sku)
+);
+
+-- Store fulfilment (flows/instore.py): stores working in the In-Store Interface, and the order lines
+-- picked there (kind PICKUP: in-store pickup at pickup_location; SHIP: ship from store).
+CREATE TABLE IF NOT EXISTS in_store_sources (
+    source_id TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS store_lines (
+    order_id        TEXT NOT NULL,
+    line_id         TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    pickup_location TEXT,
+    transfer_from   TEXT,                    -- ship to store: the source the unit comes from
+    PRIMARY KEY (order_id, line_id)
+);
+
+-- Payment notifications received on OMS's delegate URL (the commands are in the journal): flows/payments.py.
+CREATE TABLE IF NOT EXISTS payment_notifications (
+    id            INTEGER PRIMARY KEY,
+    at            REAL NOT NULL,
+    method        TEXT NOT NULL,
+    order_id      TEXT,
+    operation_reference TEXT,
+    body          TEXT NOT NULL              -- the params as received
+);
+
+-- The mock's status page (momlab/status.py): incidents, webhook subscriptions and their deliveries.
+CREATE TABLE IF NOT EXISTS status_incidents (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,               -- incident | maintenance
+    title       TEXT NOT NULL,
+    component   TEXT NOT NULL,
+    regions     TEXT NOT NULL,               -- JSON list
+    impact      TEXT NOT NULL,
+    status      TEXT NOT NULL,               -- investigating | identified | monitoring | resolved
+    started_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    resolved_at REAL,
+    updates     TEXT NOT NULL                -- JSON list of {at, status, message}
+);
+CREATE TABLE IF NOT EXISTS status_subscriptions (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT NOT NULL,
+    secret      TEXT,
+    components  TEXT NOT NULL,               -- JSON lists: the filters
+    regions     TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    created_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_deliveries (
+    id              INTEGER PRIMARY KEY,
+    subscription_id INTEGER NOT NULL,
+    incident_id     INTEGER,
+    event           TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL,           -- pending | retrying | delivered | failed | cancelled
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    at              REAL NOT NULL,
+    due_at          REAL
+);
 """
 
 # Everything but the configuration loaded from data/: what reset() empties.
-STATE_TABLES = ("journal", "remotes", "subscriptions", "stock_batches", "stock_batch_parts", "orders", "order_lines", "shipment_requests", "shipments", "source_stock", "holds")
+STATE_TABLES = ("journal", "remotes", "subscriptions", "stock_batches", "stock_batch_parts", "orders", "order_lines", "shipment_requests", "shipments", "source_stock", "holds",
+                "returns", "return_lines", "refunds", "payment_notifications",
+                "sourcing_modes", "sourcing_queue", "soft_holds", "in_store_sources", "store_lines")
+STATE_TABLES += ("status_incidents", "status_subscriptions", "status_deliveries")
 CONFIG_TABLES = ("sources", "aggregates", "aggregate_sources", "sales_channels", "products")
 
 

@@ -90,7 +90,13 @@ def retry(store: Store, journal_id: int) -> dict:
     return journal_row(row)
 
 
+# More state views, registered by the modules that own their tables: name -> fn(store, query) -> rows.
+EXTRA_VIEWS: dict = {}
+
+
 def state(store: Store, view: str, query) -> object:
+    if view in EXTRA_VIEWS:
+        return EXTRA_VIEWS[view](store, query)
     if view == "orders":
         orders = store.query("SELECT id, store, status, status_reason, created_at, updated_at FROM orders ORDER BY created_at")
         return [{**dict(r), "created_at": _iso(r["created_at"]), "updated_at": _iso(r["updated_at"])} for r in orders]
@@ -117,20 +123,32 @@ def state(store: Store, view: str, query) -> object:
         return [{**dict(r), "unlimited": bool(r["unlimited"])} for r in store.query(sql + " ORDER BY source_id, sku", args)]
     if view == "aggregate_stock":
         return aggregate_stock(store, query.get("aggregate_id"))
+    if view == "returns":
+        rows = store.query("SELECT rma, order_id, sales_channel, source_id, status, created_at, updated_at FROM returns ORDER BY created_at, rma")
+        return [{**dict(r), "created_at": _iso(r["created_at"]), "updated_at": _iso(r["updated_at"])} for r in rows]
+    if view in ("return_lines", "refunds"):
+        sql, args = f"SELECT * FROM {view}", ()
+        if query.get("order_id"):
+            sql, args = sql + " WHERE order_id = ?", (query["order_id"],)
+        rows = [dict(r) for r in store.query(sql + " ORDER BY rowid", args)]
+        return [{**r, "created_at": _iso(r["created_at"])} if "created_at" in r else r for r in rows]
     if view in ("sources", "aggregates", "sales_channels", "products", "aggregate_sources"):
         return [dict(r) for r in store.query(f"SELECT * FROM {view} ORDER BY rowid")]
     raise LookupError(
         f"No state view {view!r}. Views: orders, order_lines, shipment_requests, shipments, remotes, source_stock, "
-        "aggregate_stock, sources, aggregates, sales_channels, products, aggregate_sources."
+        "aggregate_stock, sources, aggregates, sales_channels, products, aggregate_sources, returns, return_lines, refunds"
+        + "".join(f", {name}" for name in sorted(EXTRA_VIEWS)) + "."
     )
 
 
 def aggregate_stock(store: Store, aggregate_id: str | None) -> list[dict]:
     """Available to sell per aggregate and SKU: on-hand summed over the aggregate's sources, minus
-    lines in flight there (see momlab.inventory)."""
+    lines in flight there (hard holds) and lines held against the aggregate while they wait for a
+    sourcing wave (soft_allocated; see momlab.inventory)."""
     sql = f"""
         SELECT a.aggregate_id, s.sku, SUM(s.quantity) AS on_hand, COALESCE(SUM(h.units), 0) AS in_flight,
-               MAX(s.unlimited) AS unlimited
+               MAX(s.unlimited) AS unlimited,
+               COALESCE((SELECT sh.units FROM soft_holds sh WHERE sh.aggregate_id = a.aggregate_id AND sh.sku = s.sku), 0) AS soft
         FROM aggregate_sources a JOIN source_stock s ON s.source_id = a.source_id
         LEFT JOIN holds h ON h.source_id = s.source_id AND h.sku = s.sku
         {"WHERE a.aggregate_id = ?" if aggregate_id else ""}
@@ -143,7 +161,8 @@ def aggregate_stock(store: Store, aggregate_id: str | None) -> list[dict]:
             "sku": r["sku"],
             "on_hand": r["on_hand"],
             "in_flight": r["in_flight"],
-            "available": max(0.0, r["on_hand"] - r["in_flight"]),
+            "soft_allocated": r["soft"],
+            "available": max(0.0, r["on_hand"] - r["in_flight"] - r["soft"]),
             "unlimited": bool(r["unlimited"]),
         }
         for r in rows

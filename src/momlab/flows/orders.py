@@ -17,6 +17,15 @@ from . import handles
 UPDATED = "magento.sales.order_management.updated"
 REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
 
+# Other flow modules source some lines their own way (batch waves, bundles, store pickup: see
+# flows/allocation.py and flows/instore.py). Each SOURCING_HOOKS function is called as
+# hook(ctx, order, lines, channel, aggregate_id) before direct sourcing and marks each line it takes
+# with line["claimed"] = True (and line["waiting"] = True when it leaves the line for later).
+# Each REQUEST_HOOKS function is called as hook(ctx, request, lines) for every new shipment request
+# and returns True when it handles the request itself instead of sending request_shipment.
+SOURCING_HOOKS: list = []
+REQUEST_HOOKS: list = []
+
 
 @handles("magento.sales.order_management.create")
 def create(ctx, params: dict) -> dict:
@@ -41,9 +50,36 @@ def create(ctx, params: dict) -> dict:
     ctx.publish(UPDATED, {"order": document(order, header, lines)}, order_id)
 
     ctx.next_step()
-    by_source = source_lines(ctx.db, lines, aggregate)
+    for hook in SOURCING_HOOKS:
+        hook(ctx, order, lines, channel, aggregate)
+    send_requests(ctx, order, channel, source_lines(ctx.db, [line for line in lines if not line.get("claimed")], aggregate))
+    ctx.db.executemany(
+        "INSERT INTO order_lines (order_id, line_id, line_number, sku, product_type, status, status_reason, source_id, request_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(order_id, l["line_id"], l["line_number"], l["sku"], l["product_type"], l["status"], l["status_reason"], l["source_id"], l["request_id"]) for l in lines],
+    )
+    sourced = [line for line in lines if line["source_id"]]
+    inventory.publish_aggregates(ctx, {line["source_id"] for line in sourced}, [line["sku"] for line in sourced])
+    if sourced or not any(line.get("waiting") for line in lines):  # else every line waits for a sourcing wave
+        header.update(status="LOGISTICS", status_reason="READYTOSHIP")
+    ctx.db.execute(
+        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (order_id, channel, header["status"], header["status_reason"], json.dumps(order), ctx.now, ctx.now),
+    )
+    if header["status"] == "LOGISTICS":
+        ctx.publish(UPDATED, {"order": document(order, header, lines)}, order_id)
+    requests = [r[0] for r in ctx.db.execute("SELECT id FROM shipment_requests WHERE order_id = ? ORDER BY rowid", (order_id,))]
+    return {"order_id": order_id, "sales_channel": channel, "status": header["status"], "shipment_requests": requests}
+
+
+def send_requests(ctx, order: dict, channel: str, by_source: dict[str, list[dict]]) -> list[str]:
+    """One shipment request per source for the lines sourced there, numbered after the order's
+    earlier ones; each goes to the source as request_shipment unless a REQUEST_HOOKS hook takes it."""
+    order_id = str(order["id"])
+    number = ctx.db.execute("SELECT COUNT(*) FROM shipment_requests WHERE order_id = ?", (order_id,)).fetchone()[0]
     requests = []
-    for number, (source, source_lines_) in enumerate(by_source.items(), start=1):
+    for source, source_lines_ in by_source.items():
+        number += 1
         request_id = f"{order_id}-{number}"
         for line in source_lines_:
             line["request_id"] = request_id
@@ -52,21 +88,10 @@ def create(ctx, params: dict) -> dict:
             "INSERT INTO shipment_requests VALUES (?, ?, ?, 'NEW', ?, ?)",
             (request_id, order_id, source, json.dumps(request), ctx.now),
         )
-        ctx.publish(REQUEST_SHIPMENT, request, order_id)
+        if not any(hook(ctx, request, source_lines_) for hook in REQUEST_HOOKS):
+            ctx.publish(REQUEST_SHIPMENT, request, order_id)
         requests.append(request_id)
-    ctx.db.executemany(
-        "INSERT INTO order_lines (order_id, line_id, line_number, sku, product_type, status, status_reason, source_id, request_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(order_id, l["line_id"], l["line_number"], l["sku"], l["product_type"], l["status"], l["status_reason"], l["source_id"], l["request_id"]) for l in lines],
-    )
-    inventory.publish_aggregates(ctx, by_source, [l["sku"] for l in lines if l["source_id"]])
-    header.update(status="LOGISTICS", status_reason="READYTOSHIP")
-    ctx.db.execute(
-        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (order_id, channel, header["status"], header["status_reason"], json.dumps(order), ctx.now, ctx.now),
-    )
-    ctx.publish(UPDATED, {"order": document(order, header, lines)}, order_id)
-    return {"order_id": order_id, "sales_channel": channel, "status": "LOGISTICS", "shipment_requests": requests}
+    return requests
 
 
 @handles("magento.sales.order_management.create_comment")

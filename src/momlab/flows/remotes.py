@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .. import catalog
+from .. import catalog, hosted
 from ..jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
 from . import handles
 
@@ -24,6 +24,7 @@ def register(ctx, params: dict) -> dict:
             warnings.append(f"{topic} is not a message the bus knows, so nothing will be delivered for it.{hint}")
         elif message.direction == "to_mom":
             warnings.append(f"{topic} is sent to MOM, not by it: subscribing to it delivers nothing.")
+    warnings += hosted.register_warnings(url, ctx.config.hosted)  # a url MOM's cloud cannot reach, a closed tunnel
     if not params.get("secret"):
         warnings.append("No secret: deliveries to this remote will not be signed, so it cannot tell them from forgeries.")
     replaced = ctx.db.execute("SELECT 1 FROM remotes WHERE id = ?", (remote_id,)).fetchone() is not None
@@ -33,6 +34,7 @@ def register(ctx, params: dict) -> dict:
         (remote_id, url, params.get("secret"), ctx.now),
     )
     ctx.db.executemany("INSERT INTO subscriptions VALUES (?, ?)", [(remote_id, t) for t in subscribes])
+    ctx.forget_subscribers()
     return {"id": remote_id, "url": url, "subscribes": subscribes, "replaced": replaced, "warnings": warnings}
 
 
@@ -47,6 +49,7 @@ def unregister(ctx, params: dict) -> dict:
             {"path": "$.params.id"},
         )
     ctx.db.execute("DELETE FROM subscriptions WHERE remote_id = ?", (remote_id,))
+    ctx.forget_subscribers()
     # Deliveries still waiting for it can never arrive now.
     ctx.db.execute(
         "UPDATE journal SET status = 'failed', error = 'remote unregistered' "

@@ -1,0 +1,145 @@
+"""How the connector talks to the bus: OAuth 2.0 client credentials, then JSON-RPC 2.0 over HTTP.
+
+It uses the `serviceBus` settings of env.php: a token from `oauth_server_url` with `oauth_client_id`
+and `oauth_client_secret`, then requests to `url`. The paths appended to those base URLs
+(`oauth/token`, `api`, `delegate/oms`, `events`) are the mock servers' [mock]; production MIB's are
+not public (mom-reference.md 1.4).
+
+It keeps one HTTP/1.1 connection open per thread (standard library `http.client`): a full catalog
+export sends thousands of messages, and reusing the connection makes that several times faster.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+
+class BusUnavailable(Exception):
+    """The bus could not be reached, or answered with something that is not JSON-RPC."""
+
+
+class BusRefused(Exception):
+    """The bus answered with a JSON-RPC error. `code`, `message`, `data` are its members."""
+
+    def __init__(self, code: Any, message: str, data: Any = None, status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data if isinstance(data, dict) else {}
+        self.status = status
+
+    def __str__(self) -> str:
+        where = f" (at {self.data['path']})" if self.data.get("path") else ""
+        return f"the bus refused it with error {self.code}: {self.message}{where}"
+
+
+class Transport:
+    def __init__(self, url: str, oauth_server_url: str, client_id: str, client_secret: str, timeout: float = 10.0):
+        self.url = url
+        self.oauth_server_url = oauth_server_url
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.timeout = timeout
+        self._token: str | None = None
+        self._expires = 0.0
+        self._ids = itertools.count(1)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # -- OAuth ------------------------------------------------------------------------------------
+    def token(self, refresh: bool = False) -> str:
+        with self._lock:
+            if refresh or self._token is None or time.time() > self._expires - 30:
+                body = urlencode({"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+                status, text = self._post(_join(self.oauth_server_url, "oauth/token"), body.encode(),
+                                          {"Content-Type": "application/x-www-form-urlencoded"})
+                doc = _json(text)
+                if status != 200 or not isinstance(doc, dict) or "access_token" not in doc:
+                    said = doc.get("error_description") if isinstance(doc, dict) else None
+                    raise BusUnavailable(
+                        f"no OAuth token from {self.oauth_server_url} (HTTP {status}): {said or text[:200]}. "
+                        "Check serviceBus.oauth_server_url, oauth_client_id and oauth_client_secret in env.php."
+                    )
+                self._token = doc["access_token"]
+                self._expires = time.time() + float(doc.get("expires_in", 3600))
+            return self._token
+
+    # -- JSON-RPC -----------------------------------------------------------------------------------
+    def call(self, method: str, params: dict, route: str = "api") -> Any:
+        """Send one request and return its result; BusRefused / BusUnavailable otherwise."""
+        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode()
+        target = _join(self.url, route)
+        status, text = self._post(target, body, {"Content-Type": "application/json", "Authorization": f"Bearer {self.token()}"})
+        if status == 401 and "expired" in text:
+            status, text = self._post(target, body, {"Content-Type": "application/json", "Authorization": f"Bearer {self.token(refresh=True)}"})
+        doc = _json(text)
+        if not isinstance(doc, dict):
+            raise BusUnavailable(f"{target} answered HTTP {status} with something that is not JSON-RPC: {text[:200]!r}")
+        if isinstance(doc.get("error"), dict):
+            error = doc["error"]
+            raise BusRefused(error.get("code"), str(error.get("message")), error.get("data"), status)
+        if "result" not in doc:
+            raise BusUnavailable(f"{target} answered HTTP {status} without a result: {text[:200]!r}")
+        return doc["result"]
+
+    # -- HTTP -------------------------------------------------------------------------------------
+    def _post(self, url: str, body: bytes, headers: dict) -> tuple[int, str]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        path = parts.path or "/"
+        for attempt in (1, 2):  # a kept-alive connection the server closed fails once: open a new one
+            connection = self._connection(key)
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                answer = connection.getresponse()
+                return answer.status, answer.read().decode("utf-8", "replace")
+            except (http.client.HTTPException, OSError) as exc:
+                self._drop(key)
+                if attempt == 2:
+                    raise BusUnavailable(f"could not reach {parts.scheme}://{parts.netloc}: {_reason(exc)}. "
+                                         "Check serviceBus.url in env.php and that the bus is running.") from None
+        raise AssertionError("unreachable")
+
+    def _connection(self, key) -> http.client.HTTPConnection:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        if key not in pool:
+            scheme, host, port = key
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            pool[key] = cls(host, port, timeout=self.timeout)
+        return pool[key]
+
+    def _drop(self, key) -> None:
+        pool = getattr(self._local, "pool", {})
+        connection = pool.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        for key in list(getattr(self._local, "pool", {})):
+            self._drop(key)
+
+
+def _join(base: str, path: str) -> str:
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _json(text: str):
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower() or "Errno 111" in text:
+        return "connection refused"
+    return text.splitlines()[0][:200]

@@ -1,0 +1,282 @@
+"""ipywidgets views of the mock for notebooks: a journal viewer, a message builder and a stock explorer.
+
+    from momlab import widgets
+    widgets.journal_viewer(mom)
+    widgets.message_builder(mom)
+    widgets.stock_explorer(mom)
+
+Each returns a widget to display. The logic they use (flattening a message into form fields,
+previewing a stock snapshot) is plain Python in this module, so it is tested without a browser.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from typing import Any
+
+from . import catalog
+from .client import MomError
+
+STATUS_COLOURS = {"rejected": "#b00020", "failed": "#b00020", "retrying": "#8a5a00", "pending": "#8a5a00", "delivered": "#1b6e20", "ok": "#1b6e20"}
+
+
+# -- error box ------------------------------------------------------------------------------------
+def error_box(error: MomError | dict) -> str:
+    """HTML for a bus error: what failed, where, and what to fix, instead of a raw dict."""
+    if isinstance(error, MomError):
+        return error._repr_html_()
+    data = error.get("data") or {}
+    return MomError(error.get("code"), error.get("message", ""), data)._repr_html_()
+
+
+# -- journal viewer --------------------------------------------------------------------------------
+def journal_viewer(mom, limit: int = 200):
+    """Filter the journal by topic, direction and status; open a message and the bus's answer;
+    retry a failed delivery."""
+    import ipywidgets as w
+
+    topic = w.Text(description="topic", placeholder="part of a method name")
+    direction = w.Dropdown(description="direction", options=["any", "in", "out"])
+    status = w.Dropdown(description="status", options=["any", "ok", "rejected", "pending", "retrying", "delivered", "failed", "no_subscriber"])
+    refresh = w.Button(description="Refresh", icon="refresh")
+    rows = w.Select(description="messages", rows=10, layout=w.Layout(width="100%"))
+    detail = w.HTML()
+    retry = w.Button(description="Retry delivery", button_style="warning", disabled=True)
+    note = w.HTML()
+
+    def load(*_):
+        frame = mom.journal()
+        if topic.value.strip():
+            frame = frame[frame["method"].fillna("").str.contains(topic.value.strip(), regex=False)]
+        if direction.value != "any":
+            frame = frame[frame["direction"] == direction.value]
+        if status.value != "any":
+            frame = frame[frame["status"] == status.value]
+        frame = frame.tail(limit)
+        rows.options = [(f"#{i} {r.direction:<3} {r.status:<13} {r.method or '(unreadable)'}" + (f" -> {r.remote}" if r.remote else ""), int(i)) for i, r in frame.iterrows()]
+        note.value = f"{len(frame)} message(s)"
+
+    def show(*_):
+        if rows.value is None:
+            detail.value, retry.disabled = "", True
+            return
+        row = mom.journal().loc[rows.value]
+        retry.disabled = not (row["direction"] == "out" and row["status"] in ("failed", "delivered") and row["remote"])
+        parts = [f"<b>#{rows.value}</b> {html.escape(str(row['method']))} · <span style='color:{STATUS_COLOURS.get(row['status'], '#333')}'>{html.escape(row['status'])}</span>"]
+        if row["error"]:
+            parts.append(f"<div style='color:#b00020'>{html.escape(str(row['error']))}</div>")
+        for name in ("body", "response"):
+            parts.append(f"<details {'open' if name == 'body' else ''}><summary>{name}</summary><pre>{html.escape(json.dumps(row[name], indent=2, default=str))}</pre></details>")
+        detail.value = "".join(parts)
+
+    def resend(*_):
+        try:
+            mom.client.retry(int(rows.value))
+            mom.wait_idle()
+            note.value = f"delivery #{rows.value} sent again"
+        except ValueError as exc:
+            note.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+        show()
+
+    for control in (topic, direction, status):
+        control.observe(load, names="value")
+    refresh.on_click(load)
+    rows.observe(show, names="value")
+    retry.on_click(resend)
+    load()
+    return w.VBox([w.HBox([topic, direction, status, refresh]), note, rows, w.HBox([retry]), detail])
+
+
+# -- message builder -------------------------------------------------------------------------------
+def flatten(value: Any, path: str = "") -> dict[str, Any]:
+    """{json path: scalar} for every leaf of a message, e.g. {'order.lines[0].sku': 'TEE-ORG-S'}."""
+    if isinstance(value, dict) and value:
+        out = {}
+        for key, inner in value.items():
+            out.update(flatten(inner, f"{path}.{key}" if path else key))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for index, inner in enumerate(value):
+            out.update(flatten(inner, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
+def unflatten(fields: dict[str, Any], template: Any) -> Any:
+    """The message `template` with each leaf replaced by the value of its path in `fields`."""
+    result = copy.deepcopy(template)
+    for path, value in fields.items():
+        keys = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", path)]
+        target = result
+        for key in keys[:-1]:
+            target = target[key]
+        if keys:
+            target[keys[-1]] = value
+    return result
+
+
+def parse_field(text: str, original: Any) -> Any:
+    """A form field's text as the type the example had (number, boolean, null), else as text."""
+    if isinstance(original, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def message_builder(mom):
+    """Pick a message from the catalog, fill a form generated from its example and schema, see
+    validation problems as you type, send it, and see the answer."""
+    import ipywidgets as w
+
+    method = w.Dropdown(description="message", options=catalog.names(), layout=w.Layout(width="100%"))
+    route = w.Dropdown(description="route", options=["api", "remote", "delegate", "events"])
+    form = w.VBox()
+    problems = w.HTML()
+    send = w.Button(description="Send", button_style="primary", icon="paper-plane")
+    answer = w.HTML()
+    state: dict[str, Any] = {}
+
+    def current_params() -> dict:
+        values = {path: parse_field(box.value, state["leaves"][path]) for path, box in state["boxes"].items()}
+        return unflatten(values, state["example"])
+
+    def check(*_):
+        found = catalog.validate(method.value, current_params())
+        if found:
+            items = "".join(f"<li><code>{html.escape(p.path)}</code> {html.escape(p.message)}</li>" for p in found)
+            problems.value = f"<div style='color:#b00020'>Not valid yet:<ul>{items}</ul></div>"
+        else:
+            problems.value = "<div style='color:#1b6e20'>Valid: ready to send.</div>"
+        send.disabled = bool(found)
+
+    def build(*_):
+        message = catalog.get(method.value)
+        state["example"] = catalog.example(method.value)
+        state["leaves"] = flatten(state["example"])
+        state["boxes"] = {}
+        for path, value in state["leaves"].items():
+            box = w.Text(value=value if isinstance(value, str) else json.dumps(value), description=path, style={"description_width": "initial"}, layout=w.Layout(width="95%"))
+            box.observe(check, names="value")
+            state["boxes"][path] = box
+        form.children = [w.HTML(f"<i>{html.escape(message.summary)}</i> ({message.kind}, {message.delivery}, {message.direction})"), *state["boxes"].values()]
+        route.value = "delegate" if message.direction == "to_mom" and message.delivery == "async" else "api"
+        answer.value = ""
+        check()
+
+    def submit(*_):
+        try:
+            service = "oms"
+            result = mom.client.call(method.value, current_params(), route=route.value, service=service)
+            answer.value = f"<b>result</b><pre>{html.escape(json.dumps(result, indent=2))}</pre>"
+        except MomError as error:
+            answer.value = error_box(error)
+
+    method.observe(build, names="value")
+    send.on_click(submit)
+    build()
+    return w.VBox([method, route, form, problems, send, answer])
+
+
+# -- stock explorer --------------------------------------------------------------------------------
+def preview_snapshot(current: dict[str, float], snapshot: dict[str, float], mode: str, unlimited: set[str] = frozenset()) -> list[dict]:
+    """What a source stock snapshot would change, before sending it (mom-reference.md 5.1):
+    listed SKUs take their new quantity; omitted SKUs keep theirs (DELTA), keep theirs with a warning
+    (FULL) or drop to zero unless unlimited (NONZERO)."""
+    if mode not in ("DELTA", "FULL", "NONZERO"):
+        raise ValueError("mode must be DELTA, FULL or NONZERO")
+    rows = []
+    for sku in sorted(set(current) | set(snapshot)):
+        before = current.get(sku)
+        if sku in snapshot:
+            after, effect = snapshot[sku], "set"
+        elif mode == "NONZERO" and sku not in unlimited:
+            after, effect = 0.0, "zeroed (not listed)"
+        elif mode == "FULL":
+            after, effect = before, "kept, with a warning (not listed)"
+        else:
+            after, effect = before, "unchanged"
+        rows.append({"sku": sku, "before": before, "after": after, "effect": effect, "changes": before != after})
+    return rows
+
+
+def stock_explorer(mom):
+    """Source and aggregate stock per SKU, and a preview of what a DELTA / FULL / NONZERO snapshot
+    would change before it is sent."""
+    import ipywidgets as w
+    import pandas as pd
+
+    sources = [row["id"] for _, row in mom.state("sources").iterrows()]
+    source = w.Dropdown(description="source", options=sources)
+    sku_filter = w.Text(description="SKU", placeholder="part of a SKU")
+    tables = w.HTML()
+    mode = w.ToggleButtons(description="mode", options=["DELTA", "FULL", "NONZERO"])
+    lines = w.Textarea(description="snapshot", placeholder="one 'SKU,quantity' per line", layout=w.Layout(width="60%", height="8em"))
+    preview = w.HTML()
+    send = w.Button(description="Send snapshot", button_style="primary")
+    answer = w.HTML()
+
+    def current_stock() -> tuple[dict[str, float], set[str]]:
+        frame = mom.state("source_stock", source_id=source.value)
+        if frame.empty:
+            return {}, set()
+        return dict(zip(frame["sku"], frame["quantity"])), set(frame.loc[frame["unlimited"], "sku"])
+
+    def parsed() -> dict[str, float]:
+        out = {}
+        for number, line in enumerate(lines.value.splitlines(), start=1):
+            if not line.strip():
+                continue
+            sku, _, quantity = line.partition(",")
+            try:
+                out[sku.strip()] = float(quantity)
+            except ValueError:
+                raise ValueError(f"line {number}: write 'SKU,quantity', e.g. TEE-ORG-S,12") from None
+        return out
+
+    def show(*_):
+        stock = mom.state("source_stock", source_id=source.value)
+        aggregate = mom.state("aggregate_stock")
+        if sku_filter.value.strip():
+            stock = stock[stock["sku"].str.contains(sku_filter.value.strip(), regex=False)] if not stock.empty else stock
+            aggregate = aggregate[aggregate["sku"].str.contains(sku_filter.value.strip(), regex=False)] if not aggregate.empty else aggregate
+        pivot = aggregate.pivot(index="sku", columns="aggregate_id", values="available") if not aggregate.empty else pd.DataFrame()
+        tables.value = (
+            f"<div style='display:flex;gap:2em'><div><b>{html.escape(source.value)} on hand</b>{stock.to_html(index=False)}</div>"
+            f"<div><b>available to sell per aggregate</b>{pivot.to_html()}</div></div>"
+        )
+        update_preview()
+
+    def update_preview(*_):
+        try:
+            snapshot = parsed()
+        except ValueError as exc:
+            preview.value, send.disabled = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>", True
+            return
+        current, unlimited = current_stock()
+        rows = [r for r in preview_snapshot(current, snapshot, mode.value, unlimited) if r["changes"] or r["sku"] in snapshot or "warning" in r["effect"]]
+        preview.value = "<b>if sent:</b>" + pd.DataFrame(rows, columns=["sku", "before", "after", "effect"]).to_html(index=False)
+        send.disabled = not snapshot
+
+    def submit(*_):
+        stock = [{"sku": sku, "quantity": quantity} for sku, quantity in parsed().items()]
+        try:
+            result = mom.client.call("magento.inventory.source_stock_management.update", {"snapshot": {"source_id": source.value, "mode": mode.value, "stock": stock}})
+            answer.value = f"<pre>{html.escape(json.dumps(result, indent=2))}</pre>"
+        except MomError as error:
+            answer.value = error_box(error)
+        mom.wait_idle()
+        show()
+
+    for control in (source, sku_filter):
+        control.observe(show, names="value")
+    for control in (mode, lines):
+        control.observe(update_preview, names="value")
+    send.on_click(submit)
+    show()
+    return w.VBox([w.HBox([source, sku_filter]), tables, mode, lines, preview, send, answer])

@@ -1,0 +1,79 @@
+"""The widgets' logic, without a browser (tests/test_browser.py clicks them in a real one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from momlab import orders, widgets
+from momlab.client import MomError
+
+
+def test_flatten_and_unflatten_round_trip():
+    message = {"snapshot": {"source_id": "WH-EAST", "stock": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2.5}]}}
+    leaves = widgets.flatten(message)
+    assert leaves == {"snapshot.source_id": "WH-EAST", "snapshot.stock[0].sku": "A", "snapshot.stock[0].quantity": 1,
+                      "snapshot.stock[1].sku": "B", "snapshot.stock[1].quantity": 2.5}
+    changed = widgets.unflatten({**leaves, "snapshot.stock[1].quantity": 9}, message)
+    assert changed["snapshot"]["stock"][1]["quantity"] == 9 and message["snapshot"]["stock"][1]["quantity"] == 2.5
+
+
+def test_parse_field_keeps_the_examples_types():
+    assert widgets.parse_field("12", 3) == 12
+    assert widgets.parse_field("true", False) is True
+    assert widgets.parse_field("12", "x") == "12"  # a string field stays a string
+    assert widgets.parse_field("not json", 1) == "not json"  # left for validation to report
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("DELTA", {"A": 5, "B": 2, "C": 3, "U": 7}),
+        ("FULL", {"A": 5, "B": 2, "C": 3, "U": 7}),
+        ("NONZERO", {"A": 5, "B": 0.0, "C": 3, "U": 7}),
+    ],
+)
+def test_preview_snapshot_follows_the_modes(mode, expected):
+    rows = widgets.preview_snapshot({"A": 1, "B": 2, "U": 7}, {"A": 5, "C": 3}, mode, unlimited={"U"})
+    assert {r["sku"]: r["after"] for r in rows} == expected
+    effect_b = next(r["effect"] for r in rows if r["sku"] == "B")
+    assert {"DELTA": "unchanged", "FULL": "warning", "NONZERO": "zeroed"}[mode] in effect_b
+
+
+def test_preview_refuses_an_unknown_mode():
+    with pytest.raises(ValueError, match="DELTA, FULL or NONZERO"):
+        widgets.preview_snapshot({}, {}, "delta")
+
+
+def test_error_box_escapes_and_lists_problems():
+    error = MomError(-32602, "bad <b>thing</b>", {"path": "$.params.x", "problems": [{"path": "$.params.x", "message": "is <required>"}]}, 422)
+    page = widgets.error_box(error)
+    assert "&lt;b&gt;thing" in page and "&lt;required&gt;" in page and "<b>thing" not in page
+    assert "-32602" in page
+
+
+def test_widgets_build_and_act_on_a_running_mock(mock):
+    mock.client.call("magento.sales.order_management.create", orders.order_params("W-1", ["TEE-ORG-S"]))
+    viewer = widgets.journal_viewer(mock)
+    select = viewer.children[2]
+    assert any("order_management.create" in label for label, _ in select.options)
+
+    builder = widgets.message_builder(mock)
+    builder.children[0].value = "magento.inventory.source_stock_management.update"
+    problems, send = builder.children[3], builder.children[4]
+    assert "Valid" in problems.value and not send.disabled
+    mode_box = next(box for box in builder.children[2].children[1:] if box.description == "snapshot.mode")
+    mode_box.value = "delta"
+    assert "Not valid yet" in problems.value and "DELTA" in problems.value and send.disabled
+    mode_box.value = "DELTA"
+    assert builder.children[1].value == "delegate"  # an asynchronous command goes to the delegate route
+    send.click()
+    assert "<pre>{}</pre>" in builder.children[5].value  # acknowledged, nothing more
+    builder.children[1].value = "remote"
+    send.click()
+    assert "&quot;applied&quot;" in builder.children[5].value  # the synchronous answer carries the outcome
+
+    explorer = widgets.stock_explorer(mock)
+    explorer.children[3].value = "TEE-ORG-S,5\nBRAND-NEW,2"
+    assert "BRAND-NEW" in explorer.children[4].value
+    explorer.children[3].value = "TEE-ORG-S;5"
+    assert "line 1: write &#x27;SKU,quantity&#x27;" in explorer.children[4].value and explorer.children[5].disabled
