@@ -7,7 +7,7 @@ LABS   := $(notdir $(wildcard solutions/*))
 # nbgrader runs some tools (alembic) by name: the venv must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test release bench lint clean
+.PHONY: lab test test-browser release bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "momlab needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -23,6 +23,10 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-browser: $(STAMP)
+	@# JupyterLab and the journal page in Debian's Chromium (apt-get install chromium)
+	MOMLAB_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/test_browser.py
 
 release: $(STAMP)
 	@# Regenerate the student notebooks from the instructor source; never edit notebooks/ by hand.
