@@ -30,12 +30,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import jsonrpc, signing
-from .server import ServerThread
+from .server import Served
 
 Handler = Callable[[dict], Any]
 
 
-class Receiver:
+class Receiver(Served):
+    not_running = "The receiver is not running: call .start() first."
+
     def __init__(self, handlers: dict[str, Handler] | None = None, secret: str | None = None, id: str = "learner", path: str = "/mom"):
         self.handlers: dict[str, Handler] = dict(handlers or {})
         self.secret = secret
@@ -44,7 +46,7 @@ class Receiver:
         self.log: list[dict] = []
         self._seen: set[Any] = set()
         self._lock = threading.Lock()
-        self._server: ServerThread | None = None
+        self.thread_name = f"momlab-receiver-{id}"
 
     def on(self, method: str) -> Callable[[Handler], Handler]:
         """Decorator: run the function for deliveries of `method`."""
@@ -55,23 +57,7 @@ class Receiver:
 
         return add
 
-    # -- running --------------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "Receiver":
-        if self._server is None or not self._server.running:
-            self._server = ServerThread(self.app(), host, port, name=f"momlab-receiver-{self.id}").start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("The receiver is not running: call .start() first.")
-        return self._server.url + self.path
-
+    # -- on the bus -------------------------------------------------------------------------------
     def register(self, client, subscribes: list[str] | None = None, id: str | None = None) -> dict:
         """Register this receiver on the bus, subscribed to its handlers' methods by default."""
         params = {"id": id or self.id, "url": self.url, "subscribes": subscribes if subscribes is not None else sorted(self.handlers)}

@@ -53,3 +53,33 @@ class ServerThread:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._socket.close()
+
+
+class Served:
+    """A thing that answers HTTP on its own thread (a receiver, an inbox, the store's endpoint).
+    A subclass gives `app()`, and may set `path`, `thread_name` and `not_running`."""
+
+    path = ""
+    thread_name = "momlab-http"
+    not_running = "It is not running: call .start() first."
+    _server: ServerThread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0):
+        if self._server is None or not self._server.running:
+            self._server = ServerThread(self.app(), host, port, name=self.thread_name).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(self.not_running)
+        return self._server.url + self.path

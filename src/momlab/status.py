@@ -43,7 +43,7 @@ from starlette.routing import Route
 
 from . import delivery, jsonrpc, signing
 from .jsonrpc import INVALID_PARAMS, UNAUTHORIZED, UNKNOWN_ENTITY, RpcError
-from .server import ServerThread
+from .server import Served
 
 COMPONENTS = {
     "mom": "Order Management (MOM)",  # the name status.adobe.com uses [doc]
@@ -549,7 +549,7 @@ def wait_idle(mock, timeout: float = 5.0) -> bool:
     return True
 
 
-class Inbox:
+class Inbox(Served):
     """A webhook receiver for the status feed: checks the signature, keeps every event, and runs
     `handler(event)` for each (its exception becomes an HTTP 500, so the page retries).
 
@@ -562,30 +562,18 @@ class Inbox:
         self.handler = handler
         self.path = path
         self.log: list[dict] = []
-        self._server: ServerThread | None = None
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Inbox:
-        if self._server is None or not self._server.running:
-            from starlette.applications import Starlette
+    thread_name = "momlab-status-inbox"
+    not_running = "The inbox is not running: call .start() first."
 
-            async def receive(request: Request) -> Response:
-                raw = await request.body()
-                return await run_in_threadpool(self.handle, raw, request.headers.get(signing.HEADER))
+    def app(self):
+        from starlette.applications import Starlette
 
-            app = Starlette(routes=[Route(self.path, receive, methods=["POST"])])
-            self._server = ServerThread(app, host, port, name="momlab-status-inbox").start()
-        return self
+        async def receive(request: Request) -> Response:
+            raw = await request.body()
+            return await run_in_threadpool(self.handle, raw, request.headers.get(signing.HEADER))
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("The inbox is not running: call .start() first.")
-        return self._server.url + self.path
+        return Starlette(routes=[Route(self.path, receive, methods=["POST"])])
 
     @property
     def events(self) -> list[dict]:

@@ -19,37 +19,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import jsonrpc, signing
-from ..server import ServerThread
+from ..server import Served
 from .messagelog import INCOMING
 from .processor import HANDLERS
 
 PATH = "/servicebus"
 
 
-class Endpoint:
+class Endpoint(Served):
+    path = PATH
+    thread_name = "momlab-mcom-endpoint"
+    not_running = "The store's endpoint is not running: call connector.start() first."
+
     def __init__(self, connector):
         self.connector = connector
-        self._server: ServerThread | None = None
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Endpoint:
-        if self._server is None or not self._server.running:
-            self._server = ServerThread(self.app(), host, port, name="momlab-mcom-endpoint").start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None and self._server.running
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("The store's endpoint is not running: call connector.start() first.")
-        return self._server.url + PATH
 
     def app(self) -> Starlette:
         async def probe(request: Request) -> Response:

@@ -85,17 +85,7 @@ def plan(ctx, order: dict, lines: list[dict], channel: str, aggregate_id: str) -
             queued.append(line["sku"])
     groups = bundle_groups(order, [x for x in lines if not x.get("claimed")])
     if groups:
-        sources = inventory.sources_of(ctx.db, aggregate_id)
-        by_source: dict[str, list[dict]] = {}
-        for group in groups.values():
-            source = source_together(ctx.db, sources, group)
-            if source is None:
-                continue
-            for line in group:
-                inventory.hold(ctx.db, source, line["sku"], 1)
-                line.update(claimed=True, source_id=source, status="NEW", status_reason="ITEM_PENDING_PICKING")
-            by_source.setdefault(source, []).extend(group)
-        orders.send_requests(ctx, order, channel, by_source)
+        orders.send_requests(ctx, order, channel, source_bundles(ctx, groups, aggregate_id))
     if queued:
         publish_aggregate(ctx, aggregate_id, queued)
 
@@ -112,6 +102,22 @@ def bundle_groups(order: dict, lines: list[dict]) -> dict[str, list[dict]]:
         if parent is not None and str(parent) in bundles and line["product_type"] not in inventory.NOT_SHIPPABLE and not original.get("pickup_location"):
             groups.setdefault(str(parent), []).append(line)
     return groups
+
+
+def source_bundles(ctx, groups: dict[str, list[dict]], aggregate_id: str) -> dict[str, list[dict]]:
+    """Give each bundle's lines one source that can ship them together, holding a unit per line
+    there; {source: lines}. A bundle no source can ship whole is left for direct sourcing."""
+    sources = inventory.sources_of(ctx.db, aggregate_id)
+    by_source: dict[str, list[dict]] = {}
+    for group in groups.values():
+        source = source_together(ctx.db, sources, group)
+        if source is None:
+            continue
+        for line in group:
+            inventory.hold(ctx.db, source, line["sku"], 1)
+            line.update(claimed=True, source_id=source, status="NEW", status_reason="ITEM_PENDING_PICKING")
+        by_source.setdefault(source, []).extend(group)
+    return by_source
 
 
 def source_together(db, sources: list[str], group: list[dict]) -> str | None:
@@ -187,16 +193,7 @@ def _source_queued(ctx, order_id: str, queued: list) -> dict:
     pre_orders = [row["line_id"] for row in queued if row["street_date"]]
     if pre_orders:
         _revalidate(ctx, order, pre_orders)
-    sources = inventory.sources_of(ctx.db, aggregate_id)
-    by_source: dict[str, list[dict]] = {}
-    for group in bundle_groups(order, lines).values():
-        source = source_together(ctx.db, sources, group)
-        if source is None:
-            continue
-        for line in group:
-            inventory.hold(ctx.db, source, line["sku"], 1)
-            line.update(claimed=True, source_id=source, status="NEW", status_reason="ITEM_PENDING_PICKING")
-        by_source.setdefault(source, []).extend(group)
+    by_source = source_bundles(ctx, bundle_groups(order, lines), aggregate_id)
     for source, group in orders.source_lines(ctx.db, [x for x in lines if not x.get("claimed")], aggregate_id).items():
         by_source.setdefault(source, []).extend(group)
     requests = orders.send_requests(ctx, order, channel, by_source)
