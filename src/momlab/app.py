@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import admin, jsonrpc, status, views
+from . import admin, jsonrpc, jsontext, status, views
 from .auth import OAuthError
 from .bus import Bus, Plan, Reply
 
@@ -148,7 +148,12 @@ async def _read(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+class _FastJSON(JSONResponse):
+    def render(self, content) -> bytes:
+        return jsontext.dumps_bytes(content)
+
+
 def _reply(reply: Reply) -> Response:
     if reply.body is None:
         return Response(status_code=reply.status, headers=reply.headers)
-    return JSONResponse(reply.body, reply.status, headers=reply.headers)
+    return _FastJSON(reply.body, reply.status, headers=reply.headers)

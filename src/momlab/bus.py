@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import requests
 
-from . import catalog, delivery, jsonrpc
+from . import catalog, delivery, jsonrpc, jsontext
 from .auth import TokenIssuer
 from .config import Config
 from .context import Context
@@ -161,7 +161,7 @@ class Bus:
             db.execute(
                 "UPDATE journal SET response = ?, order_id = ? WHERE id = ?",
                 # a warehouse's message names its shipment request; the flow's answer names the order
-                (json.dumps(result), _order_of(env.params) or (_order_of(result) if isinstance(result, dict) else None), ctx.inbound_id),
+                (jsontext.dumps(result), _order_of(env.params) or (_order_of(result) if isinstance(result, dict) else None), ctx.inbound_id),
             )
         self._committed(ctx.queued)
         reply.headers["X-Momlab-Journal-Id"] = str(ctx.inbound_id)
@@ -178,7 +178,7 @@ class Bus:
             else:
                 ctx.publish(env.method, env.params, _order_of(env.params))
                 result = {"subscribers": ctx.subscribers(env.method)}
-            db.execute("UPDATE journal SET response = ? WHERE id = ?", (json.dumps(result), ctx.inbound_id))
+            db.execute("UPDATE journal SET response = ? WHERE id = ?", (jsontext.dumps(result), ctx.inbound_id))
         self._committed(ctx.queued)
         reply = self._answer(env, result)
         reply.headers["X-Momlab-Journal-Id"] = str(ctx.inbound_id)

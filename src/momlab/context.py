@@ -7,6 +7,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 
+from . import jsontext
 from .config import Config
 
 
@@ -24,10 +25,11 @@ class Context:
         self.step += 1
 
     def subscribers(self, topic: str) -> list[str]:
-        if topic not in self._subscribers:
-            rows = self.db.execute("SELECT remote_id FROM subscriptions WHERE topic = ? ORDER BY remote_id", (topic,))
-            self._subscribers[topic] = [row[0] for row in rows]
-        return self._subscribers[topic]
+        if not self._subscribers:  # the whole table at once: it is small, and a flow publishes several topics
+            self._subscribers[None] = []
+            for remote_topic, remote_id in self.db.execute("SELECT topic, remote_id FROM subscriptions ORDER BY remote_id"):
+                self._subscribers.setdefault(remote_topic, []).append(remote_id)
+        return self._subscribers.get(topic, [])
 
     def forget_subscribers(self) -> None:
         """Call after changing subscriptions inside the transaction."""
@@ -41,7 +43,7 @@ class Context:
         """
         remotes = [to] if to else self.subscribers(method)
         due = self.now + self.step * self.config.step_delay
-        encoded = json.dumps(params, separators=(",", ":"))  # once, however many subscribers
+        encoded = jsontext.dumps(params)  # once, however many subscribers
         if not remotes:
             self._journal_out(method, encoded, None, "no_subscriber", due, order_id)
             return 0

@@ -92,18 +92,37 @@ def soft_hold(db: sqlite3.Connection, aggregate_id: str, sku: str, units: int) -
 
 
 def aggregate_stock(db: sqlite3.Connection, aggregate_id: str, skus) -> list[dict]:
+    return aggregate_stocks(db, [aggregate_id], skus)[aggregate_id]
+
+
+def aggregate_stocks(db: sqlite3.Connection, aggregate_ids, skus) -> dict[str, list[dict]]:
+    """{aggregate: [{sku, quantity[, unlimited]}, ...]} for the given SKUs, in one query however
+    many aggregates: on hand at the aggregate's sources, minus the units in flight there (holds),
+    minus the units waiting to be sourced against the aggregate (soft_holds)."""
     skus = list(skus)
-    levels = available_many(db, sources_of(db, aggregate_id), skus)
-    soft = dict(db.execute("SELECT sku, units FROM soft_holds WHERE aggregate_id = ?", (aggregate_id,)).fetchall())
-    stock = []
-    for sku in skus:
-        quantity, unlimited = levels.get(sku, (0.0, False))
-        quantity = max(0.0, quantity - soft.get(sku, 0))
-        entry = {"sku": sku, "quantity": _number(quantity)}
-        if unlimited:
-            entry["unlimited"] = True
-        stock.append(entry)
-    return stock
+    rows = db.execute(
+        """SELECT a.aggregate_id, s.sku, SUM(s.quantity), MAX(s.unlimited),
+                  (SELECT COALESCE(SUM(h.units), 0) FROM holds h JOIN aggregate_sources ah ON ah.source_id = h.source_id
+                    WHERE ah.aggregate_id = a.aggregate_id AND h.sku = s.sku),
+                  (SELECT COALESCE(SUM(sh.units), 0) FROM soft_holds sh WHERE sh.aggregate_id = a.aggregate_id AND sh.sku = s.sku)
+           FROM aggregate_sources a JOIN sources src ON src.id = a.source_id
+                JOIN source_stock s ON s.source_id = a.source_id
+           WHERE a.aggregate_id IN (SELECT value FROM json_each(?)) AND s.sku IN (SELECT value FROM json_each(?))
+           GROUP BY a.aggregate_id, s.sku""",
+        (json.dumps(list(aggregate_ids)), json.dumps(skus)),
+    ).fetchall()
+    levels = {(aggregate, sku): (max(0.0, quantity - held - soft), bool(unlimited)) for aggregate, sku, quantity, unlimited, held, soft in rows}
+    stocks = {}
+    for aggregate in aggregate_ids:
+        stock = []
+        for sku in skus:
+            quantity, unlimited = levels.get((aggregate, sku), (0.0, False))
+            entry = {"sku": sku, "quantity": _number(quantity)}
+            if unlimited:
+                entry["unlimited"] = True
+            stock.append(entry)
+        stocks[aggregate] = stock
+    return stocks
 
 
 def publish_aggregates(ctx, source_ids, skus) -> list[str]:
@@ -115,17 +134,12 @@ def publish_aggregates(ctx, source_ids, skus) -> list[str]:
     skus = sorted(set(skus))
     if not skus:
         return []
-    aggregates = aggregates_of(ctx.db, source_ids)
     created_on = _iso(ctx.now)
-    for aggregate_id in aggregates:
-        snapshot = {
-            "aggregate_id": aggregate_id,
-            "created_on": created_on,
-            "mode": "DELTA",
-            "stock": aggregate_stock(ctx.db, aggregate_id, skus),
-        }
+    stocks = aggregate_stocks(ctx.db, aggregates_of(ctx.db, source_ids), skus)
+    for aggregate_id, stock in stocks.items():
+        snapshot = {"aggregate_id": aggregate_id, "created_on": created_on, "mode": "DELTA", "stock": stock}
         ctx.publish("magento.inventory.aggregate_stock_management.updated", {"snapshot": snapshot})
-    return aggregates
+    return list(stocks)
 
 
 def choose_source(db: sqlite3.Connection, sources: list[str], sku: str) -> str | None:

@@ -146,6 +146,7 @@ CREATE TABLE IF NOT EXISTS shipment_requests (
     body       TEXT NOT NULL,                -- the request_shipment params as sent
     created_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS shipment_requests_order ON shipment_requests(order_id);
 
 CREATE TABLE IF NOT EXISTS shipments (
     id         TEXT PRIMARY KEY,
@@ -154,6 +155,7 @@ CREATE TABLE IF NOT EXISTS shipments (
     body       TEXT NOT NULL,                -- the customer_shipment_done params as sent
     created_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS shipments_request ON shipments(request_id);
 
 -- Returns (RMAs) and refunds (credit notes): flows/postsales.py.
 CREATE TABLE IF NOT EXISTS returns (
@@ -176,6 +178,7 @@ CREATE TABLE IF NOT EXISTS return_lines (
     status        TEXT NOT NULL,
     PRIMARY KEY (rma, line_id)
 );
+CREATE INDEX IF NOT EXISTS returns_order ON returns(order_id);
 CREATE INDEX IF NOT EXISTS return_lines_order ON return_lines(order_id, line_id);
 CREATE TABLE IF NOT EXISTS refunds (
     credit_note   TEXT PRIMARY KEY,
@@ -186,6 +189,7 @@ CREATE TABLE IF NOT EXISTS refunds (
     currency      TEXT,
     created_at    REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS refunds_order ON refunds(order_id);
 
 -- Sourcing in waves, bundles and pre-orders (flows/allocation.py): the mode per aggregate ('batch';
 -- absent means 'direct'), the lines waiting for a wave, and the units they hold against their

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .. import inventory
+from .. import inventory, jsontext
 from ..jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ORDER, RpcError
 from . import handles
 
@@ -64,7 +64,7 @@ def create(ctx, params: dict) -> dict:
         header.update(status="LOGISTICS", status_reason="READYTOSHIP")
     ctx.db.execute(
         "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (order_id, channel, header["status"], header["status_reason"], json.dumps(order), ctx.now, ctx.now),
+        (order_id, channel, header["status"], header["status_reason"], jsontext.dumps(order), ctx.now, ctx.now),
     )
     if header["status"] == "LOGISTICS":
         ctx.publish(UPDATED, {"order": document(order, header, lines)}, order_id)
@@ -86,7 +86,7 @@ def send_requests(ctx, order: dict, channel: str, by_source: dict[str, list[dict
         request = shipment_request(ctx, order, channel, request_id, source, source_lines_)
         ctx.db.execute(
             "INSERT INTO shipment_requests VALUES (?, ?, ?, 'NEW', ?, ?)",
-            (request_id, order_id, source, json.dumps(request), ctx.now),
+            (request_id, order_id, source, jsontext.dumps(request), ctx.now),
         )
         if not any(hook(ctx, request, source_lines_) for hook in REQUEST_HOOKS):
             ctx.publish(REQUEST_SHIPMENT, request, order_id)
