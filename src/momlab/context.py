@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -55,9 +54,9 @@ class Context:
     def _journal_out(self, method, encoded_params, remote, status, due, order_id) -> None:
         # Each delivery has its own JSON-RPC id, kept across retries: receivers use it to drop duplicates.
         delivery_id = str(uuid.uuid4())
-        body = f'{{"jsonrpc":"2.0","id":"{delivery_id}","method":{json.dumps(method)},"params":{encoded_params}}}'
+        body = f'{{"jsonrpc":"2.0","id":"{delivery_id}","method":{jsontext.dumps(method)},"params":{encoded_params}}}'
         self.db.execute(
             "INSERT INTO journal (at, direction, route, method, request_id, remote, body, status, due_at, caused_by, order_id)"
             " VALUES (?, 'out', 'delivery', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.now, method, json.dumps(delivery_id), remote, body, status, due, self.inbound_id, order_id),
+            (self.now, method, f'"{delivery_id}"', remote, body, status, due, self.inbound_id, order_id),
         )
