@@ -3,7 +3,6 @@ import copy
 import dataclasses
 import json
 import re
-import time
 from pathlib import Path
 
 import jsonschema

@@ -3,7 +3,6 @@ the slow loop, against the mock itself, and for speed on a million SKUs."""
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 from conftest import STOCK_UPDATE

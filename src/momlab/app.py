@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from . import admin, jsonrpc, jsontext, status, views
 from .auth import OAuthError
+from .bodies import read_capped
 from .bus import Bus, Plan, Reply
 
 log = logging.getLogger("momlab")
@@ -26,7 +27,7 @@ ROUTES_HELP = (
 
 def create_app(bus: Bus, deliverer=None) -> Starlette:
     async def token(request: Request) -> Response:
-        body = await _read(request)
+        body = await read_capped(request)
         if body is None:
             return JSONResponse(OAuthError("invalid_request", "The body is over 1 MiB.").to_object(), 413)
         try:
@@ -38,7 +39,7 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
     def rpc(route: str):
         async def endpoint(request: Request) -> Response:
             service = request.path_params.get("service")
-            body = await _read(request)
+            body = await read_capped(request)
             if body is None:
                 body = b"x" * (jsonrpc.MAX_BODY_BYTES + 1)  # let the bus refuse and journal it
             try:
@@ -79,7 +80,7 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
         problem = bus.tokens.check(request.headers.get("authorization")) if bus.config.auth else None
         if problem:
             return JSONResponse({"error": {"code": jsonrpc.UNAUTHORIZED, "message": problem, "data": {"path": "headers.Authorization"}}}, 401)
-        body = await _read(request)
+        body = await read_capped(request)
         try:
             if body is None:
                 raise jsonrpc.RpcError(jsonrpc.LIMIT_EXCEEDED, "The body is over 1 MiB.", {"path": "$"})
@@ -132,20 +133,6 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
         *status.routes(bus),  # the mock's status page and incident feed (momlab/status.py)
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
-
-
-async def _read(request: Request) -> bytes | None:
-    """The body, or None when it is over the bus's 1 MiB limit (stop reading early)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > jsonrpc.MAX_BODY_BYTES:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > jsonrpc.MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _FastJSON(JSONResponse):

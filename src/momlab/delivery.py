@@ -86,6 +86,22 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+# The first waiting delivery of each remote. The remotes with something owed are found by skipping
+# through the outbox index one remote at a time, so the cost grows with the number of remotes, not
+# with the backlog (comparing every waiting row with its remote's first took ~40 ms at 20,000 rows,
+# and this runs after every delivery).
+_FIRST_OWED = """
+WITH RECURSIVE owed(remote) AS (
+    SELECT MIN(remote) FROM journal WHERE direction = 'out' AND status IN ('pending', 'retrying')
+    UNION ALL
+    SELECT (SELECT MIN(remote) FROM journal WHERE direction = 'out' AND status IN ('pending', 'retrying') AND remote > owed.remote)
+    FROM owed WHERE owed.remote IS NOT NULL
+)
+SELECT j.id, j.remote, j.due_at FROM owed JOIN journal j ON j.id = (
+    SELECT MIN(k.id) FROM journal k WHERE k.direction = 'out' AND k.status IN ('pending', 'retrying') AND k.remote = owed.remote)
+"""
+
+
 class Deliverer:
     def __init__(self, store: Store, config: Config, workers: int = 4):
         self.store = store
@@ -125,11 +141,7 @@ class Deliverer:
     def _dispatch_due(self) -> float | None:
         """Start the first waiting delivery of every idle remote whose turn has come; return when
         the earliest not-yet-due one will be."""
-        rows = self.store.query(
-            "SELECT j.id, j.remote, j.due_at FROM journal j WHERE j.direction = 'out' AND j.status IN ('pending', 'retrying') "
-            "AND j.id = (SELECT MIN(k.id) FROM journal k WHERE k.direction = 'out' AND k.remote = j.remote "
-            "AND k.status IN ('pending', 'retrying'))"
-        )
+        rows = self.store.query(_FIRST_OWED)
         now, next_due = time.time(), None
         for row in rows:
             held = None

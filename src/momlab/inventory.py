@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC
 
 from .jsonrpc import UNKNOWN_ENTITY, RpcError
 
@@ -157,6 +158,6 @@ def _number(value: float):
 
 
 def _iso(timestamp: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

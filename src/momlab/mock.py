@@ -35,7 +35,7 @@ class Mock:
         self._server = ServerThread(create_app(self.bus, self.deliverer), host, port)
         self.client = MomClient(self._server.url, config.client_id, config.client_secret, auth=config.auth)
 
-    def start(self) -> "Mock":
+    def start(self) -> Mock:
         self.deliverer.start()
         self._server.start()
         return self

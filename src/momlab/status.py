@@ -42,6 +42,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import delivery, jsonrpc, signing
+from .bodies import read_capped
 from .jsonrpc import INVALID_PARAMS, UNAUTHORIZED, UNKNOWN_ENTITY, RpcError
 from .server import Served
 
@@ -332,8 +333,9 @@ def routes(bus) -> list[Route]:
         return RpcError(UNAUTHORIZED, problem, {"path": "headers.Authorization"}) if problem else None
 
     async def body_of(request: Request) -> Any:
-        raw = await request.body()
-        if len(raw) > jsonrpc.MAX_BODY_BYTES:
+        """The JSON body; refused once it is known to be over 1 MiB, before the rest is read."""
+        raw = await read_capped(request)
+        if raw is None:
             raise RpcError(jsonrpc.LIMIT_EXCEEDED, "The body is over 1 MiB.", {"path": "$"})
         return jsonrpc.decode(raw)
 

@@ -6,7 +6,7 @@ import json
 import numbers
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 from . import catalog, jsonrpc
@@ -214,4 +214,4 @@ def _whole(value, name: str, default: int) -> int:
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")

@@ -14,7 +14,7 @@ Two more ways to take part, each in a module of its own:
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 FLOWS: dict[str, Callable] = {}
 AFTER: dict[str, list[Callable]] = {}

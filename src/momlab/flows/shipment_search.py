@@ -19,6 +19,7 @@ from . import handles
 
 SEARCHABLE = ("id", "order_id", "source_id", "shipping_method", "status", "origin_date", "status_date", "sales_channel_id")
 DATES = ("origin_date", "status_date")
+COLUMNS = {"id": "r.id", "order_id": "r.order_id", "source_id": "r.source_id", "status": "r.status", "sales_channel_id": "o.store"}
 
 
 @handles("magento.logistics.shipment_request_repository.search")
@@ -34,9 +35,21 @@ def search(ctx, params: dict) -> dict:
     tests = {name: _matcher(name, value) for name, value in query.items()}
     offset = params.get("offset", 0)
     size = params.get("size", 100)
+    # Fields held in a column are filtered by SQLite (with the order_id index); the rest need the
+    # order's body, so only the rows left are read and parsed.
+    where, args = [], []
+    for name, column in COLUMNS.items():
+        if name in query:
+            values = query[name] if isinstance(query[name], list) else [query[name]]
+            where.append(f"{column} IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps([str(value) for value in values]))
+            del tests[name]
     rows = ctx.db.execute(
         "SELECT r.id, r.order_id, r.source_id, r.status, r.body AS request, r.created_at, o.store, o.body AS order_body, o.updated_at "
-        "FROM shipment_requests r JOIN orders o ON o.id = r.order_id ORDER BY r.created_at, r.id"
+        "FROM shipment_requests r JOIN orders o ON o.id = r.order_id"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY r.created_at, r.id",
+        args,
     ).fetchall()
     found = []
     for row in rows:
