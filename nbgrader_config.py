@@ -23,3 +23,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# ipykernel's captured-output thread can miss its flush deadline on a busy machine and write
+# "IOStream.flush timed out" to stderr, which nbgrader scores as a failed cell: keep it off.
+c.Execute.extra_arguments = ["--IPKernelApp.capture_fd_output=False"]

@@ -1,4 +1,5 @@
-"""The `momlab` command: `momlab serve` runs the mock standalone for integrators."""
+"""The `momlab` command: `momlab serve` runs the mock standalone for integrators; `momlab progress` shows a
+learner which exercises pass; `momlab class ...` grades a class (momlab.classroom)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,41 @@ def main(argv: list[str] | None = None) -> int:
                        help="behave like MOM's cloud: deliveries to loopback or private addresses fail (register a tunnel's URL)")
     serve.add_argument("--tunnel", action="append", default=[], metavar="URL",
                        help="open a tunnel to a local server (e.g. http://127.0.0.1:8001/mom) and print its public URL; repeatable")
+    progress = commands.add_parser("progress", help="run your lab notebooks (on copies) and show which exercises pass")
+    progress.add_argument("--path", default=None, help="the folder holding your labs (default: notebooks/, or the labs here)")
+    progress.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
+    progress.add_argument("--html", default=None, metavar="FILE", help="also write the tables and chart to this HTML file")
+    from .classroom.cli import add_commands
+
+    add_commands(commands)
     args = parser.parse_args(argv)
-    return _serve(args)
+    if args.command == "serve":
+        return _serve(args)
+    from .errors import UserError
+
+    try:
+        return _progress(args) if args.command == "progress" else _class(args)
+    except UserError as problem:
+        print(f"momlab: {problem}", file=sys.stderr)
+        return 2
+
+
+def _progress(args) -> int:
+    from . import progress
+
+    result = progress.run(args.path, workers=args.workers)
+    print(result.text(), end="")
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as page:
+            page.write(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Progress</title></head><body>{result._repr_html_()}</body></html>")
+        print(f"written to {args.html}")
+    return 0
+
+
+def _class(args) -> int:
+    from .classroom.cli import run
+
+    return run(args)
 
 
 def _port(text: str) -> int:
