@@ -7,7 +7,7 @@ LABS   := $(notdir $(wildcard solutions/*))
 # nbgrader runs some tools (alembic) by name: the venv must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-browser release bench lint clean
+.PHONY: lab test test-browser release bench lint clean progress
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "momlab needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -21,12 +21,17 @@ $(STAMP): pyproject.toml requirements.lock
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+progress: $(STAMP)
+	@# Which exercises of notebooks/ pass, per lab and objective (runs copies; nothing is sent anywhere)
+	$(BIN)/momlab progress
+
 test: $(STAMP)
+	@# Everything, the browser tests included (they need Chromium: apt-get install chromium; without it they skip).
 	$(BIN)/python -m pytest
 
 test-browser: $(STAMP)
-	@# JupyterLab and the journal page in Debian's Chromium (apt-get install chromium)
-	MOMLAB_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/test_browser.py
+	@# Only the browser tests: JupyterLab and the journal page in Debian's Chromium.
+	$(BIN)/python -m pytest -n 0 tests/test_browser.py
 
 release: $(STAMP)
 	@# Regenerate the student notebooks from the instructor source; never edit notebooks/ by hand.
@@ -34,11 +39,13 @@ release: $(STAMP)
 	@find notebooks -name '*.sqlite*' -delete
 
 bench: $(STAMP)
-	$(BIN)/python bench/mock_rate.py
-	$(BIN)/python bench/lifecycle.py
+	@# Every benchmark, each in its own process: order create with 1 and 8 clients against a bare endpoint,
+	@# order life, start-up, inventory delta, load, crash, fuzz and course time; one table at the end.
+	@# BENCH_ARGS=--quick for a brief smoke run of the same benches.
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback .pytest_cache
+	rm -rf $(VENV) gradebook.db submitted autograded feedback feedback-withheld .pytest_cache

@@ -77,3 +77,41 @@ def test_widgets_build_and_act_on_a_running_mock(mock):
     assert "BRAND-NEW" in explorer.children[4].value
     explorer.children[3].value = "TEE-ORG-S;5"
     assert "line 1: write &#x27;SKU,quantity&#x27;" in explorer.children[4].value and explorer.children[5].disabled
+
+
+def test_journal_viewer_filters_shows_and_retries_a_failed_delivery(start_mock, start_receiver):
+    mock = start_mock(max_attempts=1)
+    wms = start_receiver(secret=None)
+    closed = [True]
+
+    @wms.on("magento.logistics.warehouse_management.request_shipment")
+    def ship(params):
+        if closed[0]:
+            raise RuntimeError("the warehouse is closed")
+        return {}
+
+    wms.register(mock.client)
+    mock.client.call("magento.sales.order_management.create", orders.order_params("W-2", ["TEE-ORG-S"]))
+    assert mock.wait_idle()
+    viewer = widgets.journal_viewer(mock)
+    (topic, direction, status, _), note, select, (retry,), detail = (
+        viewer.children[0].children, viewer.children[1], viewer.children[2], viewer.children[3].children, viewer.children[4])
+    labels = [label for label, _ in select.options]
+    assert not any("nan" in label for label in labels), f"empty cells shown as nan: {labels}"
+
+    status.value = "failed"
+    assert [label for label, _ in select.options if "request_shipment -> wms" in label] == [select.options[0][0]]
+    direction.value = "in"
+    assert select.options == () and "0 message(s)" in note.value
+    direction.value, topic.value = "out", "request_shipment"
+    select.value = select.options[0][1]
+    assert "the warehouse is closed" in detail.value and "&quot;request_id&quot;" in detail.value and not retry.disabled
+
+    closed[0] = False
+    retry.click()
+    assert "sent again: delivered" in note.value, note.value
+    assert "delivered" in detail.value and select.options == ()  # no longer failed, so filtered out of the list
+
+    status.value, direction.value, topic.value = "ok", "in", ""
+    select.value = select.options[0][1]
+    assert "nan" not in detail.value and retry.disabled  # an inbound message has no error and cannot be retried

@@ -21,6 +21,19 @@ from . import catalog
 from .client import MomError
 
 STATUS_COLOURS = {"rejected": "#b00020", "failed": "#b00020", "retrying": "#8a5a00", "pending": "#8a5a00", "delivered": "#1b6e20", "ok": "#1b6e20"}
+# Tables in the widgets: compact, and scrolled inside a box rather than pushing the page down.
+TABLE_STYLE = "<style>.momlab-table table{border-collapse:collapse}.momlab-table th,.momlab-table td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style>"
+
+
+def missing(value: Any) -> bool:
+    """True for an empty journal cell: None, or the NaN pandas puts in a text column."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def table(frame, title: str) -> str:
+    """A DataFrame as a small titled table that scrolls when it is long."""
+    return (f"<div><b>{html.escape(title)}</b><div class='momlab-table' style='max-height:16em;overflow-y:auto'>"
+            f"{frame.to_html(index=False, border=0)}</div></div>")
 
 
 # -- error box ------------------------------------------------------------------------------------
@@ -47,7 +60,7 @@ def journal_viewer(mom, limit: int = 200):
     retry = w.Button(description="Retry delivery", button_style="warning", disabled=True)
     note = w.HTML()
 
-    def load(*_):
+    def load(*_, keep_note: bool = False):
         frame = mom.journal()
         if topic.value.strip():
             frame = frame[frame["method"].fillna("").str.contains(topic.value.strip(), regex=False)]
@@ -56,30 +69,38 @@ def journal_viewer(mom, limit: int = 200):
         if status.value != "any":
             frame = frame[frame["status"] == status.value]
         frame = frame.tail(limit)
-        rows.options = [(f"#{i} {r.direction:<3} {r.status:<13} {r.method or '(unreadable)'}" + (f" -> {r.remote}" if r.remote else ""), int(i)) for i, r in frame.iterrows()]
-        note.value = f"{len(frame)} message(s)"
+        rows.options = [(f"#{i} {r.direction:<3} {r.status:<13} {'(unreadable)' if missing(r.method) else r.method}"
+                         + ("" if missing(r.remote) else f" -> {r.remote}"), int(i)) for i, r in frame.iterrows()]
+        if not keep_note:
+            note.value = f"{len(frame)} message(s)"
 
-    def show(*_):
-        if rows.value is None:
+    def show(*_, journal_id: int | None = None):
+        journal_id = rows.value if journal_id is None else journal_id
+        if journal_id is None:
             detail.value, retry.disabled = "", True
             return
-        row = mom.journal().loc[rows.value]
-        retry.disabled = not (row["direction"] == "out" and row["status"] in ("failed", "delivered") and row["remote"])
-        parts = [f"<b>#{rows.value}</b> {html.escape(str(row['method']))} · <span style='color:{STATUS_COLOURS.get(row['status'], '#333')}'>{html.escape(row['status'])}</span>"]
-        if row["error"]:
+        row = mom.journal().loc[journal_id]
+        retry.disabled = not (row["direction"] == "out" and row["status"] in ("failed", "delivered") and not missing(row["remote"]))
+        parts = [f"<b>#{journal_id}</b> {html.escape(str(row['method']))} · <span style='color:{STATUS_COLOURS.get(row['status'], '#333')}'>{html.escape(row['status'])}</span>"]
+        if not missing(row["remote"]):
+            parts.append(f" to <code>{html.escape(str(row['remote']))}</code>, attempt(s): {row['attempts']}")
+        if not missing(row["error"]):
             parts.append(f"<div style='color:#b00020'>{html.escape(str(row['error']))}</div>")
         for name in ("body", "response"):
-            parts.append(f"<details {'open' if name == 'body' else ''}><summary>{name}</summary><pre>{html.escape(json.dumps(row[name], indent=2, default=str))}</pre></details>")
+            text = html.escape(json.dumps(row[name], indent=2, default=str))
+            parts.append(f"<details {'open' if name == 'body' else ''}><summary>{name}</summary><pre style='max-height:24em;overflow:auto'>{text}</pre></details>")
         detail.value = "".join(parts)
 
     def resend(*_):
+        journal_id = int(rows.value)
         try:
-            mom.client.retry(int(rows.value))
+            mom.client.retry(journal_id)
             mom.wait_idle()
-            note.value = f"delivery #{rows.value} sent again"
+            note.value = f"delivery #{journal_id} sent again: {html.escape(str(mom.journal().loc[journal_id, 'status']))}"
         except ValueError as exc:
             note.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
-        show()
+        load(keep_note=True)  # the list shows the new status (or drops the row, if it no longer matches the filters)
+        show(journal_id=journal_id)
 
     for control in (topic, direction, status):
         control.observe(load, names="value")
@@ -87,7 +108,9 @@ def journal_viewer(mom, limit: int = 200):
     rows.observe(show, names="value")
     retry.on_click(resend)
     load()
-    return w.VBox([w.HBox([topic, direction, status, refresh]), note, rows, w.HBox([retry]), detail])
+    box = w.VBox([w.HBox([topic, direction, status, refresh]), note, rows, w.HBox([retry]), detail])
+    box.add_class("momlab-journal-viewer")
+    return box
 
 
 # -- message builder -------------------------------------------------------------------------------
@@ -180,7 +203,9 @@ def message_builder(mom):
     method.observe(build, names="value")
     send.on_click(submit)
     build()
-    return w.VBox([method, route, form, problems, send, answer])
+    box = w.VBox([method, route, form, problems, send, answer])
+    box.add_class("momlab-message-builder")
+    return box
 
 
 # -- stock explorer --------------------------------------------------------------------------------
@@ -225,7 +250,7 @@ def stock_explorer(mom):
         frame = mom.state("source_stock", source_id=source.value)
         if frame.empty:
             return {}, set()
-        return dict(zip(frame["sku"], frame["quantity"])), set(frame.loc[frame["unlimited"], "sku"])
+        return dict(zip(frame["sku"], frame["quantity"], strict=True)), set(frame.loc[frame["unlimited"], "sku"])
 
     def parsed() -> dict[str, float]:
         out = {}
@@ -245,10 +270,10 @@ def stock_explorer(mom):
         if sku_filter.value.strip():
             stock = stock[stock["sku"].str.contains(sku_filter.value.strip(), regex=False)] if not stock.empty else stock
             aggregate = aggregate[aggregate["sku"].str.contains(sku_filter.value.strip(), regex=False)] if not aggregate.empty else aggregate
-        pivot = aggregate.pivot(index="sku", columns="aggregate_id", values="available") if not aggregate.empty else pd.DataFrame()
+        pivot = aggregate.pivot(index="sku", columns="aggregate_id", values="available").reset_index().rename_axis(columns=None) if not aggregate.empty else pd.DataFrame()
         tables.value = (
-            f"<div style='display:flex;gap:2em'><div><b>{html.escape(source.value)} on hand</b>{stock.to_html(index=False)}</div>"
-            f"<div><b>available to sell per aggregate</b>{pivot.to_html()}</div></div>"
+            f"{TABLE_STYLE}<div style='display:flex;gap:2em'>{table(stock, f'{source.value} on hand')}"
+            f"{table(pivot, 'available to sell per aggregate')}</div>"
         )
         update_preview()
 
@@ -260,7 +285,7 @@ def stock_explorer(mom):
             return
         current, unlimited = current_stock()
         rows = [r for r in preview_snapshot(current, snapshot, mode.value, unlimited) if r["changes"] or r["sku"] in snapshot or "warning" in r["effect"]]
-        preview.value = "<b>if sent:</b>" + pd.DataFrame(rows, columns=["sku", "before", "after", "effect"]).to_html(index=False)
+        preview.value = TABLE_STYLE + table(pd.DataFrame(rows, columns=["sku", "before", "after", "effect"]), f"if sent as {mode.value}:")
         send.disabled = not snapshot
 
     def submit(*_):
@@ -279,4 +304,6 @@ def stock_explorer(mom):
         control.observe(update_preview, names="value")
     send.on_click(submit)
     show()
-    return w.VBox([w.HBox([source, sku_filter]), tables, mode, lines, preview, send, answer])
+    box = w.VBox([w.HBox([source, sku_filter]), tables, mode, lines, preview, send, answer])
+    box.add_class("momlab-stock-explorer")
+    return box
