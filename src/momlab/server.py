@@ -7,11 +7,15 @@ kernel that dies does not hang on it.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
 
 import uvicorn
+
+for _name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class ServerThread:
@@ -26,7 +30,10 @@ class ServerThread:
             raise OSError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another --port, or 0 for any free one.") from None
         self.host = host
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        # log_config=None: uvicorn would otherwise re-apply its logging setup (level INFO) for every server
+        # it creates, and a server stopping meanwhile in another thread prints "Finished server process"
+        # to stderr, which nbgrader counts as a failed cell. Its loggers are set to WARNING once, below.
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, name=name, daemon=True)
 
