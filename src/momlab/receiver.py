@@ -73,14 +73,7 @@ class Receiver(Served):
 
     # -- HTTP -----------------------------------------------------------------------------------
     def app(self) -> Starlette:
-        async def probe(request: Request) -> Response:
-            return Response(status_code=200, headers={"X-Magento-Service-Bus": "*", "Allow": "OPTIONS, POST"})
-
-        async def deliver(request: Request) -> Response:
-            body = await request.body()
-            return await run_in_threadpool(self.handle, body, request.headers.get(signing.HEADER))
-
-        return Starlette(routes=[Route(self.path, deliver, methods=["POST"]), Route(self.path, probe, methods=["OPTIONS"])])
+        return remote_app(self.path, self.handle)
 
     def handle(self, body: bytes, signature: str | None) -> Response:
         """One delivery: check the signature, find the handler, run it, answer, log it."""
@@ -117,3 +110,17 @@ class Receiver(Served):
             return JSONResponse(jsonrpc.failure(entry["delivery_id"], error), 500)
         finally:
             self.log.append(entry)
+
+
+def remote_app(path: str, handle: Callable[[bytes, str | None], Response]) -> Starlette:
+    """A remote's HTTP face: the bus's OPTIONS probe, and signed deliveries POSTed to `path`, passed
+    to `handle(body, signature)` off the event loop."""
+
+    async def probe(request: Request) -> Response:
+        return Response(status_code=200, headers={"X-Magento-Service-Bus": "*", "Allow": "OPTIONS, POST"})
+
+    async def deliver(request: Request) -> Response:
+        body = await request.body()
+        return await run_in_threadpool(handle, body, request.headers.get(signing.HEADER))
+
+    return Starlette(routes=[Route(path, deliver, methods=["POST"]), Route(path, probe, methods=["OPTIONS"])])

@@ -13,12 +13,10 @@ endpoint is not public; momlab's is /servicebus [mock].
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from .. import jsonrpc, signing
+from ..receiver import remote_app
 from ..server import Served
 from .messagelog import INCOMING
 from .processor import HANDLERS
@@ -35,14 +33,7 @@ class Endpoint(Served):
         self.connector = connector
 
     def app(self) -> Starlette:
-        async def probe(request: Request) -> Response:
-            return Response(status_code=200, headers={"X-Magento-Service-Bus": "*", "Allow": "OPTIONS, POST"})
-
-        async def deliver(request: Request) -> Response:
-            body = await request.body()
-            return await run_in_threadpool(self.handle, body, request.headers.get(signing.HEADER))
-
-        return Starlette(routes=[Route(PATH, deliver, methods=["POST"]), Route(PATH, probe, methods=["OPTIONS"])])
+        return remote_app(PATH, self.handle)
 
     def handle(self, body: bytes, signature: str | None) -> Response:
         connector = self.connector
