@@ -20,7 +20,7 @@ from conftest import (
     wait_for,
 )
 
-from momlab import catalog
+from momlab import catalog, jsonrpc
 
 MIB = 1024 * 1024
 
@@ -228,6 +228,8 @@ NASTY = [
     b"{}",
     b"[" * 100_000 + b"]" * 100_000,
     b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    # nested just less deep than orjson reads, deeper than the bus can walk
+    b'{"jsonrpc":"2.0","id":1,"method":"magento.service_bus.remote.unregister","params":{"id":' + b"[" * 1015 + b"]" * 1015 + b"}}",
     b'{"jsonrpc":"2.0","id":1,"method":"m","params":{"n":1' + b"0" * 5000 + b"}}",
     b'{"jsonrpc":"2.0","id":1' + b"0" * 5000 + b',"method":"m","params":{}}',
     b'{"jsonrpc":"2.0","id":1e999,"method":"magento.service_bus.remote.unregister","params":{"id":"x"}}',
@@ -281,6 +283,13 @@ def test_no_input_produces_a_server_error(mock, route):
             assert doc["error"]["message"].strip()
             assert "path" in doc["error"].get("data", {}), doc
     assert requests.get(mock.url + "/health", timeout=5).status_code == 200
+
+
+def test_integers_beyond_64_bits_stay_exact():
+    # the fast reader would turn them into floats: such bodies are read by the standard library
+    doc = jsonrpc.decode(b'{"id": 123456789012345678901234, "n": [18446744073709551616]}')
+    assert doc == {"id": 123456789012345678901234, "n": [18446744073709551616]}
+    assert isinstance(doc["n"][0], int)
 
 
 def test_nasty_bodies_are_journaled_as_rejected(mock):

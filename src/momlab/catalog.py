@@ -15,7 +15,7 @@ The same files drive validation on the bus, the documentation and the notebooks.
 Validation is two-speed: a fastjsonschema function answers "valid?" in microseconds; only when it
 says no does jsonschema run to explain, in words a learner can act on, what to fix and where.
 jsonschema is imported on that first refusal, not before, and without its slowest optional
-import (see _jsonschema).
+import (see load_jsonschema).
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def _load_file(file: Path, strict: bool) -> Message:
         if not isinstance(schema, dict):
             raise fail(f"`{key}` must be a JSON object")
         if strict:
-            jsonschema = _jsonschema()
+            jsonschema = load_jsonschema()
 
             try:
                 jsonschema.Draft202012Validator.check_schema(schema)
@@ -204,7 +204,7 @@ def _fast_check(message: Message) -> Callable[[Any], Any]:
     return check
 
 
-def _jsonschema():
+def load_jsonschema():
     """jsonschema, imported without rfc3987_syntax: that optional package (pulled in by Jupyter's
     jsonschema extras) compiles a grammar for ~3 s on import, only to check the "iri" format,
     which the catalog never uses. A learner's own import of it later still works."""
@@ -224,7 +224,7 @@ def _jsonschema():
 def _detailed_validator(message: Message):
     validator = _detailed.get(message.method)
     if validator is None:
-        Draft202012Validator = _jsonschema().Draft202012Validator
+        Draft202012Validator = load_jsonschema().Draft202012Validator
 
         validator = _detailed.setdefault(message.method, Draft202012Validator(message.params_schema))
     return validator
@@ -297,7 +297,7 @@ def validate(method: str, params: Any) -> list[Problem]:
     except fastjsonschema.JsonSchemaValueException:
         pass
     # if the two engines ever disagree, jsonschema (the reference implementation) decides
-    best_match = _jsonschema().exceptions.best_match
+    best_match = load_jsonschema().exceptions.best_match
 
     problems: dict[Problem, None] = {}  # ordered and free of duplicates
     for error in sorted(_detailed_validator(message).iter_errors(params), key=_rank):

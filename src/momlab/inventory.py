@@ -8,9 +8,11 @@ flagged unlimited at any of the sources is always available (mom-reference.md 5.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import sqlite3
-from datetime import UTC
+from datetime import UTC, datetime
 
 from .jsonrpc import UNKNOWN_ENTITY, RpcError
 
@@ -158,6 +160,9 @@ def _number(value: float):
 
 
 def _iso(timestamp: float) -> str:
-    from datetime import datetime
+    return _iso_second(math.floor(timestamp))
 
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+@functools.lru_cache(maxsize=16)  # a flow stamps several messages within the same second
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")

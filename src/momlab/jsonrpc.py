@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 # Standard codes (JSON-RPC 2.0, section 5.1).
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -96,6 +98,11 @@ def parse(body: bytes) -> Envelope:
 def decode(body: bytes) -> Any:
     """Strict JSON (RFC 8259) from bytes, or RpcError -32700: UTF-8 only, no NaN or Infinity, no number
     too large for a double, no lone UTF-16 surrogate (none of these can be stored or sent on)."""
+    if _fast_read_safe(body):
+        try:
+            return orjson.loads(body)  # as strict as the reader below, and several times faster
+        except orjson.JSONDecodeError:
+            pass  # the reader below says precisely what is wrong
     try:
         text = body.decode("utf-8")  # strict: json.loads(bytes) would also take UTF-16 and lone surrogates
         doc = json.loads(text, parse_constant=_not_json, parse_float=_finite)
@@ -129,6 +136,14 @@ class _Unreadable(ValueError):
 
 
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONG_INTEGER = re.compile(rb"\d{19}")
+_FEW_BRACKETS = 900  # fewer brackets than this cannot nest as deep as the standard library refuses
+
+
+def _fast_read_safe(body: bytes) -> bool:
+    """orjson reads an integer beyond 64 bits as an inexact float, and accepts nesting deeper than the
+    rest of the bus can walk: bodies that might hold either go to the strict reader."""
+    return body.count(b"[") + body.count(b"{") < _FEW_BRACKETS and _LONG_INTEGER.search(body) is None
 
 
 def _not_json(name: str):
