@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from momlab.classroom import autograde, synthetic  # noqa: E402
 from momlab.classroom.course import Course  # noqa: E402
+from momlab.progress import DEFAULT_WORKERS  # noqa: E402
 
 MIX = ("solution", "blank", "half")
 
@@ -35,7 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=20, help="learners in the class (default 20)")
     parser.add_argument("--labs", default=",".join(labs_available), help="comma-separated labs (default: all)")
-    parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"submissions graded at once (default {DEFAULT_WORKERS}: two per core)")
     args = parser.parse_args()
     labs = [lab for lab in args.labs.split(",") if lab]
     unknown = [lab for lab in labs if lab not in labs_available]

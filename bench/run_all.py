@@ -29,6 +29,7 @@ BENCHES = {
     "crash": ("load.py", ["--crash", "--clients", "8", "--messages", "2500"], ["--crash", "--clients", "4", "--messages", "150"]),
     "fuzz": ("fuzz.py", ["--cases", "10000"], ["--cases", "300"]),
     "course_time": ("course_time.py", [], ["--only", "01"]),
+    "course_time_grading": ("course_time.py", ["--grading"], ["--grading", "--only", "01"]),
 }
 
 
@@ -96,10 +97,10 @@ def rows(results: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
     if fuzz:
         table.append(("fuzz", f"{fuzz['figure']:,} cases in {fuzz['seconds']} s, {fuzz['failures']} breaking the rule",
                       ">= 10,000 cases, none breaking", met(fuzz["ok"] and fuzz["figure"] >= 10_000)))
-    course = results.get("course_time")
-    if course:
-        table.append(("course time (" + course["mode"] + ")", f"{course['figure']} s = {course['ratio_to_target']:.0%} of target"
-                      + (f"; failed: {', '.join(course['failed'])}" if course["failed"] else ""), "< 90 s, every notebook runs", met(course["ok"])))
+    for course in (results.get("course_time"), results.get("course_time_grading")):
+        if course:
+            table.append(("course time (" + course["mode"] + ")", f"{course['figure']} s = {course['ratio_to_target']:.0%} of target"
+                          + (f"; failed: {', '.join(course['failed'])}" if course["failed"] else ""), "< 90 s, every notebook runs", met(course["ok"])))
     for name, result in results.items():
         if result is None:
             table.append((name, "no result (see its output above)", "-", "NO"))

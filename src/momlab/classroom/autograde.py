@@ -1,10 +1,10 @@
-"""Autograde a class: every submission in its own throw-away course and gradebook, two at a time.
+"""Autograde a class: every submission in its own throw-away course and gradebook, two per core at a time.
 
     results = autograde.run(Course.at("."), labs=["01-mom-api"])
 
 1. For each lab, nbgrader generates the assignment twice: into a template gradebook the gradings copy,
    and into the course gradebook (neither touches the course's release folder).
-2. A pool of worker processes (one per core) grades submissions: each copies the template gradebook
+2. A pool of worker processes (two per core: see progress.DEFAULT_WORKERS) grades submissions: each copies the template gradebook
    and the learner's files into a folder of its own and runs nbgrader's autograde there, so no two
    processes ever write one SQLite file. nbgrader's per-cell timeout and output limit (nbgrader_config.py)
    stop runaway cells; a last-resort deadline kills a kernel that ignores them (momlab.watchdog).
@@ -25,6 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..errors import UserError
+from ..progress import DEFAULT_WORKERS
 from . import merge
 from .course import Course
 
@@ -58,7 +59,7 @@ def pending(course: Course, labs: list[str] | None, learners: list[str] | None, 
 
 
 def run(course: Course, labs: list[str] | None = None, learners: list[str] | None = None, force: bool = False,
-        workers: int = 2, report=print) -> list[Graded]:
+        workers: int = DEFAULT_WORKERS, report=print) -> list[Graded]:
     """Grade the pending submissions and return one result per submission, in the order they finish."""
     if not (course.root / "submitted").is_dir() or not any(course.submissions(lab) for lab in (labs or course.labs())):
         raise UserError(f"nothing handed in under {course.root / 'submitted'}: put each learner's notebooks in "

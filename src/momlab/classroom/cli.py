@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..progress import DEFAULT_WORKERS
+
 
 def add_commands(commands) -> None:
     grading = commands.add_parser("class", help="grade a class with nbgrader: collect, autograde, feedback, export, report")
@@ -18,11 +20,11 @@ def add_commands(commands) -> None:
     collect.add_argument("--file-name", default=None,
                          help="regular expression with (?P<student_id>...) and (?P<file_id>...) for other LMS file names")
 
-    autograde = steps.add_parser("autograde", help="grade every submission, two at a time, into the course gradebook")
+    autograde = steps.add_parser("autograde", help="grade every submission, two per core at a time, into the course gradebook")
     autograde.add_argument("labs", nargs="*", help="labs to grade (default: every lab with submissions)")
     autograde.add_argument("--learner", action="append", default=None, help="grade only this learner (repeatable)")
     autograde.add_argument("--force", action="store_true", help="grade again what is graded already")
-    autograde.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2: one per core)")
+    autograde.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: two per core)")
 
     feedback = steps.add_parser("feedback", help="feedback pages for learners, checked to show no hidden test")
     feedback.add_argument("labs", nargs="*", help="labs (default: every lab)")
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.step == "autograde":
         from . import autograde
 
-        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers)
+        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers or DEFAULT_WORKERS)
         failed = [r for r in results if not r.ok]
         print(f"{len(results) - len(failed)} graded, {len(failed)} not graded.")
         return 1 if failed else 0

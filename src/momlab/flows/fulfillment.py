@@ -70,7 +70,7 @@ def lines_shipped(ctx, params: dict) -> dict:
     status, reason = _order_progress(ctx.db, request["order_id"])
     set_status(ctx.db, request["order_id"], status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, request["order_id"])}, request["order_id"])
-    return {"shipment_id": shipment_id, "order_id": request["order_id"], "order_status": status, "lines": [l["line_id"] for l in lines]}
+    return {"shipment_id": shipment_id, "order_id": request["order_id"], "order_status": status, "lines": [line["line_id"] for line in lines]}
 
 
 @handles("magento.logistics.warehouse_management.lines_declined")
@@ -96,7 +96,7 @@ def lines_declined(ctx, params: dict) -> dict:
     set_status(ctx.db, request["order_id"], status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, request["order_id"])}, request["order_id"])
     inventory.publish_aggregates(ctx, [request["source_id"]], [line["sku"] for line in declined])
-    return {"order_id": request["order_id"], "order_status": status, "cancelled": [l["line_id"] for l in declined]}
+    return {"order_id": request["order_id"], "order_status": status, "cancelled": [line["line_id"] for line in declined]}
 
 
 def _request(db, request_id, path: str):
@@ -166,7 +166,7 @@ def _shipment(ctx, request, shipment_id: str, lines, params: dict) -> dict:
     sent = json.loads(request["body"])
     items_by_id = {item["order_line_id"]: item for item in sent["items"]}
     order = stored_order(ctx.db, request["order_id"])
-    method = next((l["sku"] for l in order["lines"] if (l.get("product_type") or "").upper() == "SHIPPING"), "")
+    method = next((line["sku"] for line in order["lines"] if (line.get("product_type") or "").upper() == "SHIPPING"), "")
     items = []
     for line in lines:
         item = dict(items_by_id[line["line_id"]])

@@ -42,9 +42,9 @@ def create(ctx, params: dict) -> dict:
     _check_lines(order["lines"])
     # The lines' state is worked out in memory and written once, at the end.
     lines = [
-        {"line_id": str(l["id"]), "line_number": str(l["line_number"]), "sku": l["sku"], "product_type": line_type(l),
+        {"line_id": str(line["id"]), "line_number": str(line["line_number"]), "sku": line["sku"], "product_type": line_type(line),
          "status": "NEW", "status_reason": "INITIALORDER", "source_id": None, "request_id": None}
-        for l in order["lines"]
+        for line in order["lines"]
     ]
     header = {"store": channel, "status": "RECEIVED", "status_reason": "IMPORTED", "updated_at": ctx.now}
     ctx.publish(UPDATED, {"order": document(order, header, lines)}, order_id)
@@ -56,7 +56,7 @@ def create(ctx, params: dict) -> dict:
     ctx.db.executemany(
         "INSERT INTO order_lines (order_id, line_id, line_number, sku, product_type, status, status_reason, source_id, request_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(order_id, l["line_id"], l["line_number"], l["sku"], l["product_type"], l["status"], l["status_reason"], l["source_id"], l["request_id"]) for l in lines],
+        [(order_id, line["line_id"], line["line_number"], line["sku"], line["product_type"], line["status"], line["status_reason"], line["source_id"], line["request_id"]) for line in lines],
     )
     sourced = [line for line in lines if line["source_id"]]
     inventory.publish_aggregates(ctx, {line["source_id"] for line in sourced}, [line["sku"] for line in sourced])
