@@ -30,6 +30,7 @@ BENCHES = {
     "fuzz": ("fuzz.py", ["--cases", "10000"], ["--cases", "300"]),
     "course_time": ("course_time.py", [], ["--only", "01"]),
     "course_time_grading": ("course_time.py", ["--grading"], ["--grading", "--only", "01"]),
+    "progress_time": ("progress_time.py", [], ["--only", "01"]),
 }
 
 
@@ -101,6 +102,10 @@ def rows(results: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
         if course:
             table.append(("course time (" + course["mode"] + ")", f"{course['figure']} s = {course['ratio_to_target']:.0%} of target"
                           + (f"; failed: {', '.join(course['failed'])}" if course["failed"] else ""), "< 90 s, every notebook runs", met(course["ok"])))
+    progress_run = results.get("progress_time")
+    if progress_run:
+        table.append(("momlab progress, every lab answered", f"{progress_run['figure']} s, {progress_run['passed']} of {progress_run['exercises']} "
+                      f"exercises pass ({progress_run['workers']} at a time)", "< 60 s, all pass", met(progress_run["ok"])))
     for name, result in results.items():
         if result is None:
             table.append((name, "no result (see its output above)", "-", "NO"))

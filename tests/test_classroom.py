@@ -19,7 +19,7 @@ pytestmark = pytest.mark.xdist_group(name="classroom")
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = "01-mom-api"  # the smallest lab: 6 exercises, 12 points
-EXPECTED = {"solution": 12, "blank": 0, "half": 5, "loop": 10, "flood": 10, "deleted": 10}
+EXPECTED = {"solution": 12, "blank": 0, "half": 5, "answered": 12, "loop": 10, "flood": 10, "deleted": 10}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_only_the_course_gradebook_is_left_and_grading_again_skips_the_graded(gr
 def test_feedback_has_no_hidden_test_source(graded):
     course, _ = graded
     written, withheld = feedback.generate(course, LAB)
-    assert (written, withheld) == (6, [])
+    assert (written, withheld) == (7, [])
     secret = feedback.hidden_lines(course.source / LAB)
     assert secret
     for page in (course.root / "feedback").glob(f"*/{LAB}/*.html"):
@@ -102,8 +102,8 @@ def test_report_is_one_page_with_charts_objectives_and_failures(graded):
     assert (deleted.score, deleted.error) == (0, "test cell missing from the notebook (deleted?)")
     page = report.write(course, Path("report.html")).read_text()
     assert page.count("<svg") == 2 and "http://" not in page.split("<svg")[0]
-    assert "<tr><td>1.2</td><td>4/6</td><td>67%</td></tr>" in page  # registration: solution, loop, flood, deleted
-    assert "<td>make_request_tests</td><td>1.1</td><td>4/6</td>" in page
+    assert "<tr><td>1.2</td><td>5/7</td><td>71%</td></tr>" in page  # registration: solution, answered, loop, flood, deleted
+    assert "<td>make_request_tests</td><td>1.1</td><td>4/7</td>" in page
     assert "broken/01-mom-api" in page  # handed in, not graded
 
 

@@ -5,6 +5,7 @@ Each learner hands in every notebook of a lab in one of these ways:
 - "solution": the instructor's solution;
 - "blank": the release, unchanged;
 - "half": the release with the first half of its answer cells solved;
+- "answered": the release with every answer cell solved (a learner's own copy: no hidden tests in it);
 - "loop": the solution, with the first answer cell stuck in an endless loop;
 - "flood": the solution, with the first answer cell printing millions of lines;
 - "deleted": the solution, with the first exercise's answer and test cells deleted;
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-KINDS = ("solution", "blank", "half", "loop", "flood", "deleted", "broken")
+KINDS = ("solution", "blank", "half", "answered", "loop", "flood", "deleted", "broken")
 
 LOOP = "while True:\n    pass\n"
 FLOOD = "for line in range(3_000_000):\n    print(line)\n"
@@ -59,9 +60,9 @@ def variant(kind: str, solution, released):
         return solution
     if kind == "blank":
         return released
-    if kind == "half":
+    if kind in ("half", "answered"):
         answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in answer_cells(solution)}
-        for cell in answer_cells(released)[: len(answers) // 2]:
+        for cell in answer_cells(released)[: len(answers) // 2 if kind == "half" else None]:
             cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
         return released
     first = answer_cells(solution)[0]
