@@ -44,6 +44,16 @@ def test_preview_refuses_an_unknown_mode():
         widgets.preview_snapshot({}, {}, "delta")
 
 
+def test_a_long_table_draws_its_first_rows_and_says_how_many_there_are():
+    import pandas as pd
+
+    short = widgets.table(pd.DataFrame({"sku": ["A", "B"]}), "stock")
+    assert short.count("<tr>") == 2 and "rows:" not in short
+    long = widgets.table(pd.DataFrame({"sku": [f"SKU-{n:05d}" for n in range(5000)]}), "stock")
+    assert long.count("<tr>") == widgets.TABLE_ROWS and "SKU-00199" in long and "SKU-00200" not in long
+    assert "the first 200 of 5,000 rows" in long
+
+
 def test_error_box_escapes_and_lists_problems():
     error = MomError(-32602, "bad <b>thing</b>", {"path": "$.params.x", "problems": [{"path": "$.params.x", "message": "is <required>"}]}, 422)
     page = widgets.error_box(error)
@@ -77,6 +87,14 @@ def test_widgets_build_and_act_on_a_running_mock(mock):
     assert "BRAND-NEW" in explorer.children[4].value
     explorer.children[3].value = "TEE-ORG-S;5"
     assert "line 1: write &#x27;SKU,quantity&#x27;" in explorer.children[4].value and explorer.children[5].disabled
+
+    # a source with more SKUs than a table draws: the SKUs typed in stay above the cut
+    source = explorer.children[0].children[0].value
+    many = [{"sku": f"ZZ-{n:04d}", "quantity": 3} for n in range(widgets.TABLE_ROWS + 100)]
+    mock.client.call("magento.inventory.source_stock_management.update", {"snapshot": {"source_id": source, "mode": "DELTA", "stock": many}})
+    explorer.children[2].value = "FULL"
+    explorer.children[3].value = "ZZZZ-TYPED,1"
+    assert "ZZZZ-TYPED" in explorer.children[4].value and "rows: filter to see the others" in explorer.children[4].value
 
 
 def test_journal_viewer_filters_shows_and_retries_a_failed_delivery(start_mock, start_receiver):

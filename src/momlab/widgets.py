@@ -30,10 +30,17 @@ def missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def table(frame, title: str) -> str:
-    """A DataFrame as a small titled table that scrolls when it is long."""
+# Rows a table widget draws at most: tens of thousands (a warehouse's stock) took seconds to render on
+# every keystroke of a filter, and nobody reads past a few screens; the filters narrow the rest.
+TABLE_ROWS = 200
+
+
+def table(frame, title: str, limit: int = TABLE_ROWS) -> str:
+    """A DataFrame as a small titled table that scrolls when it is long; past `limit` rows, the first
+    ones and a line saying how many there are."""
+    more = "" if len(frame) <= limit else f"<div><i>the first {limit:,} of {len(frame):,} rows: filter to see the others</i></div>"
     return (f"<div><b>{html.escape(title)}</b><div class='momlab-table' style='max-height:16em;overflow-y:auto'>"
-            f"{frame.to_html(index=False, border=0)}</div></div>")
+            f"{frame.head(limit).to_html(index=False, border=0)}</div>{more}</div>")
 
 
 # -- error box ------------------------------------------------------------------------------------
@@ -285,6 +292,7 @@ def stock_explorer(mom):
             return
         current, unlimited = current_stock()
         rows = [r for r in preview_snapshot(current, snapshot, mode.value, unlimited) if r["changes"] or r["sku"] in snapshot or "warning" in r["effect"]]
+        rows.sort(key=lambda r: r["sku"] not in snapshot)  # the SKUs typed in first, above any cut
         preview.value = TABLE_STYLE + table(pd.DataFrame(rows, columns=["sku", "before", "after", "effect"]), f"if sent as {mode.value}:")
         send.disabled = not snapshot
 
