@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 bytecode: $(STAMP)
 	@# Compile momlab once, ahead of time: where PYTHONDONTWRITEBYTECODE is set (many container images),
-	@# every kernel would otherwise compile the package again on import (~0.1 s each). Up to date: ~50 ms.
+	@# every kernel would otherwise compile the package again on import (~0.1 s each). Up to date: under 0.1 s.
 	@$(BIN)/python -m compileall -q src
 
 lab: bytecode

@@ -11,6 +11,7 @@ import sys
 import threading
 
 from .config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, default_config
+from .progress import DEFAULT_WORKERS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="open a tunnel to a local server (e.g. http://127.0.0.1:8001/mom) and print its public URL; repeatable")
     progress = commands.add_parser("progress", help="run your lab notebooks (on copies) and show which exercises pass")
     progress.add_argument("--path", default=None, help="the folder holding your labs (default: notebooks/, or the labs here)")
-    progress.add_argument("--workers", type=int, default=None, help="notebooks run at once (default: two per core)")
+    progress.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="notebooks run at once (default: two per core, %(default)s here)")
     progress.add_argument("--html", default=None, metavar="FILE", help="also write the tables and chart to this HTML file")
     from .classroom.cli import add_commands
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 def _progress(args) -> int:
     from . import progress
 
-    result = progress.run(args.path, workers=args.workers or progress.DEFAULT_WORKERS)
+    result = progress.run(args.path, workers=args.workers)
     print(result.text(), end="")
     if args.html:
         with open(args.html, "w", encoding="utf-8") as page:

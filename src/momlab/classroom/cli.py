@@ -24,7 +24,7 @@ def add_commands(commands) -> None:
     autograde.add_argument("labs", nargs="*", help="labs to grade (default: every lab with submissions)")
     autograde.add_argument("--learner", action="append", default=None, help="grade only this learner (repeatable)")
     autograde.add_argument("--force", action="store_true", help="grade again what is graded already")
-    autograde.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: two per core)")
+    autograde.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="submissions graded at once (default: two per core, %(default)s here)")
 
     feedback = steps.add_parser("feedback", help="feedback pages for learners, checked to show no hidden test")
     feedback.add_argument("labs", nargs="*", help="labs (default: every lab)")
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.step == "autograde":
         from . import autograde
 
-        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers or DEFAULT_WORKERS)
+        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers)
         failed = [r for r in results if not r.ok]
         print(f"{len(results) - len(failed)} graded, {len(failed)} not graded.")
         return 1 if failed else 0
