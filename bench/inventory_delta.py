@@ -1,5 +1,6 @@
-"""The stock DELTA of lab 04 (momlab.stock.snapshot_delta) on 1,000,000 SKUs, against the same
-computation written as a loop over rows (snapshot_delta_loop) on a smaller sample, in one run.
+"""The stock DELTA of lab 04b (the answer to its exercise, as the solution writes it: kept here, since the
+learner's package holds no answer) on 1,000,000 SKUs, against the same computation written as a loop
+over rows on a smaller sample, in one run.
 
 Both get the same kind of data: two exports of one warehouse (momlab.stock.warehouse_export), some
 hours apart. The loop is timed on a sample because on a million SKUs it would take minutes; the
@@ -13,9 +14,70 @@ import argparse
 import json
 import time
 
+import numpy as np
 import pandas as pd
 
 from momlab import stock
+from momlab.stock import COLUMNS
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A stock table with exactly the columns sku, quantity (int64), unlimited (bool), sorted by sku."""
+    out = frame.loc[:, [c for c in COLUMNS if c in frame.columns]].copy()
+    if "unlimited" not in out.columns:
+        out["unlimited"] = False
+    out["sku"] = out["sku"].astype(str)
+    out["quantity"] = pd.to_numeric(out["quantity"]).round().astype("int64")
+    out["unlimited"] = out["unlimited"].fillna(False).astype(bool)
+    return out.sort_values("sku", kind="stable").reset_index(drop=True)
+
+
+def snapshot_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """The DELTA rows that bring OMS from `before` to `after`: every SKU that is new or whose quantity
+    or unlimited flag changed, with its absolute quantity in `after`; every SKU `after` no longer
+    lists, at 0 (the warehouse has none left). Sorted by sku.
+
+    One hash lookup per SKU (the position of each `after` SKU in `before`), then whole-column
+    comparisons: about a second for a million SKUs."""
+    position = pd.Index(before["sku"]).get_indexer(after["sku"])
+    found = position >= 0
+    old_quantity = before["quantity"].to_numpy()[position]
+    old_unlimited = _flags(before)[position]
+    new_quantity, new_unlimited = after["quantity"].to_numpy(), _flags(after)
+    changed = ~found | (old_quantity != new_quantity) | (old_unlimited != new_unlimited)
+    listed = np.zeros(len(before), dtype=bool)
+    listed[position[found]] = True
+    gone = before["sku"].to_numpy()[~listed]
+    frame = pd.DataFrame({
+        "sku": np.concatenate([after["sku"].to_numpy()[changed], gone]),
+        "quantity": np.concatenate([new_quantity[changed], np.zeros(len(gone), dtype="int64")]),
+        "unlimited": np.concatenate([new_unlimited[changed], np.zeros(len(gone), dtype=bool)]),
+    })
+    return tidy(frame)
+
+
+def _flags(frame: pd.DataFrame) -> np.ndarray:
+    if "unlimited" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["unlimited"].fillna(False).to_numpy(dtype=bool)
+
+
+def snapshot_delta_loop(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """The same as snapshot_delta, written as a loop over rows: the slow way, for comparison."""
+    rows = []
+    old = before.set_index("sku")
+    for _, row in after.iterrows():
+        if row["sku"] not in old.index:
+            rows.append({"sku": row["sku"], "quantity": row["quantity"], "unlimited": row["unlimited"]})
+        else:
+            previous = old.loc[row["sku"]]
+            if previous["quantity"] != row["quantity"] or previous["unlimited"] != row["unlimited"]:
+                rows.append({"sku": row["sku"], "quantity": row["quantity"], "unlimited": row["unlimited"]})
+    listed = set(after["sku"])
+    for _, row in before.iterrows():
+        if row["sku"] not in listed:
+            rows.append({"sku": row["sku"], "quantity": 0, "unlimited": False})
+    return tidy(pd.DataFrame(rows, columns=COLUMNS))
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:
@@ -35,12 +97,12 @@ def main() -> None:
 
     before = stock.warehouse_export(args.skus, seed=2026)
     after = stock.warehouse_export(args.skus, seed=2026, moment=1)
-    vector_s, delta = timed(lambda: stock.snapshot_delta(before, after), repeat=3)
+    vector_s, delta = timed(lambda: snapshot_delta(before, after), repeat=3)
 
     small_before = stock.warehouse_export(args.sample, seed=2026)
     small_after = stock.warehouse_export(args.sample, seed=2026, moment=1)
-    loop_s, slow = timed(lambda: stock.snapshot_delta_loop(small_before, small_after))
-    small_vector_s, fast = timed(lambda: stock.snapshot_delta(small_before, small_after), repeat=3)
+    loop_s, slow = timed(lambda: snapshot_delta_loop(small_before, small_after))
+    small_vector_s, fast = timed(lambda: snapshot_delta(small_before, small_after), repeat=3)
     pd.testing.assert_frame_equal(slow, fast)  # same answer, or the comparison means nothing
 
     per_sku_vector = vector_s / args.skus

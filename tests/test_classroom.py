@@ -1,6 +1,7 @@
-"""Grading a synthetic class of lab 01 end to end: collect, autograde (two at a time, one gradebook
-writer), feedback, export and report, with submissions that are right, blank, half right, stuck in an
-endless loop, flooding their output, missing cells, or not notebooks at all."""
+"""Grading a synthetic class of lab 01 end to end: collect, autograde (two at a time, in the sandbox,
+judged outside it, one gradebook writer), feedback, export and report, with submissions that are
+right, blank, half right, stuck in an endless loop, flooding their output, missing cells, or not
+notebooks at all. Cheaters are in test_attacks.py."""
 
 from __future__ import annotations
 
@@ -56,15 +57,16 @@ def test_a_file_that_is_not_a_notebook_is_reported_and_the_rest_still_grades(gra
     assert (course.folder("submitted", "broken", LAB) / f"{LAB}.ipynb").read_text().startswith('{"cells": [ this')
 
 
-def test_endless_loop_and_flood_are_cut_off_by_nbgrader(graded):
-    course, _ = graded
-    for learner in ("loop", "flood"):
-        nb = nbformat.read(course.folder("autograded", learner, LAB) / f"{LAB}.ipynb", as_version=4)
-        answer = synthetic.answer_cells(nb)[0]
-        assert "CellTimeoutError" in [o.get("ename") for o in answer.outputs], learner
+def test_endless_loop_and_flood_are_cut_off_and_flagged(graded):
+    course, results = graded
+    nb = nbformat.read(course.folder("autograded", "loop", LAB) / f"{LAB}.ipynb", as_version=4)
+    answer = synthetic.answer_cells(nb)[0]
+    assert "CellTimeoutError" in [o.get("ename") for o in answer.outputs]
+    assert results["loop"].flags == (f"{LAB}.ipynb: a cell ran past the time limit",)
     flood = synthetic.answer_cells(nbformat.read(course.folder("autograded", "flood", LAB) / f"{LAB}.ipynb", as_version=4))[0]
     text = "".join(o.text for o in flood.outputs if o.output_type == "stream")
-    assert text.endswith("... Output truncated ...") and text.count("\n") <= 1000
+    assert len(text.encode()) <= 1_100_000 and ("output limit]" in text[-200:] or text.endswith("... Output truncated ..."))
+    assert any("output passed the size limit" in flag for flag in results["flood"].flags)
 
 
 def test_only_the_course_gradebook_is_left_and_grading_again_skips_the_graded(graded):
@@ -77,8 +79,8 @@ def test_only_the_course_gradebook_is_left_and_grading_again_skips_the_graded(gr
 
 def test_feedback_has_no_hidden_test_source(graded):
     course, _ = graded
-    written, withheld = feedback.generate(course, LAB)
-    assert (written, withheld) == (7, [])
+    written, failed = feedback.generate(course, LAB)
+    assert (written, failed) == (7, [])
     secret = feedback.hidden_lines(course.source / LAB)
     assert secret
     for page in (course.root / "feedback").glob(f"*/{LAB}/*.html"):

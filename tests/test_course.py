@@ -17,10 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from momlab.classroom import autograde, feedback, reference
+from momlab.classroom.course import Course
+from momlab.classroom.feedback import hidden_lines
+
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-# With pytest-xdist, all of a lab's tests run on one worker, which grades the lab once.
-LAB_PARAMS = [pytest.param(lab, marks=pytest.mark.xdist_group(name=lab)) for lab in LABS]
 BIN = Path(sys.executable).parent
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
 
@@ -40,27 +42,15 @@ def notebooks_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.ipynb"))
 
 
-def hidden_lines(source_notebook: Path) -> list[str]:
-    """The distinctive lines of a notebook's hidden tests."""
-    lines, inside = [], False
-    for cell in nbformat.read(source_notebook, as_version=4).cells:
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) > 25:
-                lines.append(line.strip())
-    return lines
-
-
 _graded: dict[str, Path] = {}
 
 
 def graded(lab: str, tmp_path_factory) -> Path:
-    """A course folder holding one lab, released and autograded for a class of two: 'sol' hands in
-    the solution, 'blank' the release notebook unchanged. Built once per lab and test session; one
-    folder (and gradebook) per lab, so labs can be graded side by side."""
+    """A course folder holding one lab, released and graded by `momlab class` (sandboxed, judged against
+    the solution's results) for a class of three: 'sol' hands in the solution, 'blank' the release
+    notebook unchanged, 'twice' the solution with every code cell but the tests run twice (results must
+    not depend on what a learner ran before a test). Built once per lab and test session; one folder
+    (and gradebook) per lab, so labs can be graded side by side."""
     if lab in _graded:
         return _graded[lab]
     course = tmp_path_factory.mktemp(f"course-{lab}")
@@ -73,17 +63,15 @@ def graded(lab: str, tmp_path_factory) -> Path:
         target.mkdir(parents=True)
         for notebook in notebooks_of(folder):
             shutil.copy(notebook, target)
-    result = run_nbgrader(course, "autograde", lab, "--force")
-    assert result.returncode == 0, f"autograde of {lab} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    result = run_nbgrader(course, "generate_feedback", lab, "--force")
-    assert result.returncode == 0, f"generate_feedback {lab} failed:\n{result.stderr[-3000:]}"
+    (course / "submitted" / "twice" / lab).mkdir(parents=True)
+    for notebook in notebooks_of(course / "solutions" / lab):
+        nbformat.write(reference.twice(nbformat.read(notebook, as_version=4)), course / "submitted" / "twice" / lab / notebook.name)
+    results = autograde.run(Course.at(course), workers=2, report=lambda line: None)
+    assert all(r.ok for r in results), [r.problem for r in results if not r.ok]
+    written, failed = feedback.generate(Course.at(course), lab)
+    assert written and not failed, f"feedback of {lab} failed its check: {failed}"
     _graded[lab] = course
     return course
-
-
-@pytest.fixture
-def course(request, tmp_path_factory) -> Path:
-    return graded(request.node.callspec.params["lab"], tmp_path_factory)
 
 
 def scores(course: Path, lab: str, student: str) -> tuple[float, float]:
@@ -98,62 +86,71 @@ def test_there_is_at_least_one_lab():
     assert LABS, "solutions/ holds no lab folder"
 
 
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_committed_release_is_what_make_release_generates(course, lab):
-    committed = ROOT / "notebooks" / lab
-    assert committed.is_dir(), f"notebooks/{lab} is missing: run `make release`"
-    generated = course / "notebooks" / lab
-    assert [p.name for p in notebooks_of(committed)] == [p.name for p in notebooks_of(generated)]
-    for notebook in notebooks_of(generated):
-        fresh = json.loads(notebook.read_text())
-        kept = json.loads((committed / notebook.name).read_text())
-        assert kept == fresh, f"notebooks/{lab}/{notebook.name} differs from solutions/: run `make release`, never edit notebooks/"
+class LabChecks:
+    """The checks every lab must pass; one subclass per lab below, so that pytest-xdist (--dist loadscope)
+    keeps each lab's tests, and its one grading, on one worker."""
+
+    lab_name = ""
+
+    @pytest.fixture
+    def lab(self) -> str:
+        return self.lab_name
+
+    @pytest.fixture
+    def course(self, lab, tmp_path_factory) -> Path:
+        return graded(lab, tmp_path_factory)
+
+    def test_committed_release_is_what_make_release_generates(self, course, lab):
+        committed = ROOT / "notebooks" / lab
+        assert committed.is_dir(), f"notebooks/{lab} is missing: run `make release`"
+        generated = course / "notebooks" / lab
+        assert [p.name for p in notebooks_of(committed)] == [p.name for p in notebooks_of(generated)]
+        for notebook in notebooks_of(generated):
+            fresh = json.loads(notebook.read_text())
+            kept = json.loads((committed / notebook.name).read_text())
+            assert kept == fresh, f"notebooks/{lab}/{notebook.name} differs from solutions/: run `make release`, never edit notebooks/"
+
+    def test_release_contains_no_solution_or_hidden_test(self, lab):
+        for notebook in notebooks_of(ROOT / "notebooks" / lab):
+            text = notebook.read_text()
+            assert not MARKERS.search(text), f"{notebook} contains a solution or hidden-test marker"
+            for line in hidden_lines(ROOT / "solutions" / lab):
+                assert line not in text, f"{notebook} contains hidden test text: {line!r}"
+
+    def test_solutions_get_full_marks(self, course, lab):
+        for learner in ("sol", "twice"):
+            score, max_score = scores(course, lab, learner)
+            assert max_score > 0
+            assert score == max_score, f"the solution of {lab} ({learner}) scored {score}/{max_score}"
+
+    def test_unchanged_release_gets_zero(self, course, lab):
+        score, max_score = scores(course, lab, "blank")
+        assert max_score > 0
+        assert score == 0, f"the unchanged release of {lab} scored {score}/{max_score}: a test passes without any work"
+
+    def test_feedback_shows_no_hidden_test_source(self, course, lab):
+        secret = hidden_lines(ROOT / "solutions" / lab)
+        assert secret, f"{lab} has no hidden tests"
+        for student in ("sol", "blank"):
+            pages = list((course / "feedback" / student / lab).glob("*.html"))
+            assert pages, f"no feedback for {student}/{lab}"
+            for page in pages:
+                html = page.read_text()
+                for line in secret:
+                    assert line not in html and html_escape(line) not in html, f"feedback {page.name} for {student} shows hidden line {line!r}"
+
+    def test_validate_and_validate_invert_agree(self, course, lab):
+        solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
+        result = run_nbgrader(course, "validate", *solutions)
+        assert result.stdout.count("Success! Your notebook passes all the tests.") == len(solutions), result.stdout[-3000:]
+        releases = [str(p) for p in notebooks_of(course / "notebooks" / lab)]
+        result = run_nbgrader(course, "validate", "--invert", *releases)
+        assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
 
 
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_release_contains_no_solution_or_hidden_test(lab):
-    for notebook in notebooks_of(ROOT / "notebooks" / lab):
-        text = notebook.read_text()
-        assert not MARKERS.search(text), f"{notebook} contains a solution or hidden-test marker"
-        for line in hidden_lines(ROOT / "solutions" / lab / notebook.name):
-            assert line not in text, f"{notebook} contains hidden test text: {line!r}"
-
-
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_solutions_get_full_marks(course, lab):
-    score, max_score = scores(course, lab, "sol")
-    assert max_score > 0
-    assert score == max_score, f"the solution of {lab} scored {score}/{max_score}"
-
-
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_unchanged_release_gets_zero(course, lab):
-    score, max_score = scores(course, lab, "blank")
-    assert max_score > 0
-    assert score == 0, f"the unchanged release of {lab} scored {score}/{max_score}: a test passes without any work"
-
-
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_feedback_shows_no_hidden_test_source(course, lab):
-    secret = [line for notebook in notebooks_of(ROOT / "solutions" / lab) for line in hidden_lines(notebook)]
-    assert secret, f"{lab} has no hidden tests"
-    for student in ("sol", "blank"):
-        pages = list((course / "feedback" / student / lab).glob("*.html"))
-        assert pages, f"no feedback for {student}/{lab}"
-        for page in pages:
-            html = page.read_text()
-            for line in secret:
-                assert line not in html and html_escape(line) not in html, f"feedback {page.name} for {student} shows hidden line {line!r}"
-
-
-@pytest.mark.parametrize("lab", LAB_PARAMS)
-def test_validate_and_validate_invert_agree(course, lab):
-    solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
-    result = run_nbgrader(course, "validate", *solutions)
-    assert result.stdout.count("Success! Your notebook passes all the tests.") == len(solutions), result.stdout[-3000:]
-    releases = [str(p) for p in notebooks_of(course / "notebooks" / lab)]
-    result = run_nbgrader(course, "validate", "--invert", *releases)
-    assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
+for _lab in LABS:
+    _name = "TestLab" + "".join(part.capitalize() for part in _lab.replace("-", "_").split("_"))
+    globals()[_name] = type(_name, (LabChecks,), {"lab_name": _lab})
 
 
 def html_escape(text: str) -> str:

@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from momlab import grading
@@ -46,39 +47,46 @@ def test_answer_hash_is_salted_and_normalised():
     assert grading.answer_hash({"x": 1, "y": 2}, "q") == grading.answer_hash({"y": 2, "x": 1}, "q")
 
 
-def test_check_answer_accepts_the_right_answer_only():
-    expected = grading.answer_hash("b", "salt")
-    grading.check_answer("b", "salt", expected, "hint")
-    grading.check_answer("b", "salt", [grading.answer_hash("a", "salt"), expected], "hint")
-    with pytest.raises(grading.CheckFailed, match="re-read 1.1"):
-        grading.check_answer("c", "salt", expected, "re-read 1.1")
-
-
 HIDDEN_SECRET = "a_hidden_value_nobody_should_see = 424242"
 
 
 def test_feedback_of_failing_hidden_tests_quotes_no_hidden_source(tmp_path):
-    """A synthetic lab whose hidden tests fail in every way they can: a check, an error inside
-    grading.hidden, and a bare error outside it. The feedback must show none of their lines."""
+    """A synthetic lab whose hidden tests fail for a learner in every way they can: a result that
+    differs, code that raises, a result never reported. Graded and fed back through `momlab class`, the
+    page says which hidden checks failed, and shows none of their lines."""
+    from momlab.classroom import autograde, feedback
+    from momlab.classroom.course import Course
+
     lab = "99-leak-check"
+    hidden = f"### BEGIN HIDDEN TESTS\n{HIDDEN_SECRET}\n"
     cells = [
         nb.md("# leak check"),
         nb.setup("from momlab import grading\ngrading.setup()"),
-        nb.answer("ans", "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
-        nb.tests("t_check", f"grading.check(f() == 1, 'f must return 1')\n### BEGIN HIDDEN TESTS\n{HIDDEN_SECRET}\nwith grading.hidden('h1'):\n    grading.check(f() == a_hidden_value_nobody_should_see, 'hidden check failed')\n### END HIDDEN TESTS", points=1),
-        nb.tests("t_error", f"### BEGIN HIDDEN TESTS\n{HIDDEN_SECRET}\nwith grading.hidden('h2'):\n    f()['no such key']\n### END HIDDEN TESTS", points=1),
-        nb.tests("t_bare", f"### BEGIN HIDDEN TESTS\n{HIDDEN_SECRET}\nassert f() == a_hidden_value_nobody_should_see, 'bare assert'\n### END HIDDEN TESTS", points=1),
+        nb.answer("ans", "def f(x):\n    ### BEGIN SOLUTION\n    return {'x': x}\n    ### END SOLUTION"),
+        nb.tests("t_differs", f"grading.check(f(1) is not None, 'f must return something')\n{hidden}"
+                              "grading.report('h1', f(a_hidden_value_nobody_should_see))\n### END HIDDEN TESTS", points=1),
+        nb.tests("t_raises", f"{hidden}grading.report('h2', [grading.outcome(f, a_hidden_value_nobody_should_see)])\n### END HIDDEN TESTS", points=1),
+        nb.tests("t_stops", f"{hidden}assert isinstance(f(0), dict), 'bare assert'\ngrading.report('h3', f(a_hidden_value_nobody_should_see))\n### END HIDDEN TESTS", points=1),
     ]
     nb.write(nb.notebook(cells), tmp_path / "solutions" / lab / f"{lab}.ipynb")
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     assert run_nbgrader(tmp_path, "generate_assignment", lab, "--force").returncode == 0
-    submitted = tmp_path / "submitted" / "someone" / lab
-    submitted.mkdir(parents=True)
-    shutil.copy(tmp_path / "solutions" / lab / f"{lab}.ipynb", submitted)  # passes visible tests, fails every hidden one
-    result = run_nbgrader(tmp_path, "autograde", lab, "--force")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert run_nbgrader(tmp_path, "generate_feedback", lab, "--force").returncode == 0
+    learner = nbformat.read(tmp_path / "solutions" / lab / f"{lab}.ipynb", as_version=4)
+    learner.cells[2].source = "def f(x):\n    if x > 1000:\n        raise KeyError(x)\n    return [x]"
+    (tmp_path / "submitted" / "someone" / lab).mkdir(parents=True)
+    nbformat.write(learner, tmp_path / "submitted" / "someone" / lab / f"{lab}.ipynb")
+    course = Course.at(tmp_path)
+    results = autograde.run(course, report=lambda line: None, sandboxed=sandbox_available())
+    assert [r.score for r in results] == [0]
+    assert feedback.generate(course, lab) == (1, [])
     page = (tmp_path / "feedback" / "someone" / lab / f"{lab}.html").read_text()
-    assert "hidden check failed" in page and "h2: your code raised TypeError" in page  # the failures are reported...
+    assert "h1: no result" in page and "h3: no result" in page  # the failures are reported...
+    assert "h2: differs from the solution" in page and "your code raised KeyError" in page
     assert "a_hidden_value_nobody_should_see" not in page and "424242" not in page  # ...without their source
     assert "BEGIN HIDDEN" not in page
+
+
+def sandbox_available() -> bool:
+    from momlab.classroom import sandbox
+
+    return sandbox.available()

@@ -1,17 +1,25 @@
 """The practice exam: load the items, shuffle them per learner, check answers, score by section.
 
 The items live in data/practice_exam.json. Each has a stable id (its objective and a number, e.g.
-"4.4-02"), a scenario, four options with stable ids, an explanation and the lab that teaches it.
-The right option is not stored: the file holds its salted hash, `grading.answer_hash(option_id,
-salt=item_id)`, and the explanation is sealed with a key made from the right option's id. Reading the
-file or the package therefore does not show the answers; checking an answer hashes it.
+"4.4-02"), a scenario, four options with stable ids and the lab that teaches it. There are two kinds:
+
+- **practice items** (the practice run, with feedback at once): the file holds the right option's
+  salted hash, `grading.answer_hash(option_id, salt=item_id)`, and the explanation sealed with a key made
+  from the right option's id. This keeps answers from showing by accident; it is no secret (four
+  options are four guesses), and it need not be: practice items are not graded.
+- **graded items** (the groups under "graded"): the file holds no key and no explanation, and nothing
+  here can compute one. Their right answers live only on the instructor's side, in the answer cell of
+  the lab's solution notebook; the grader compares each learner's answers with the solution's, outside
+  the learner's kernel (momlab.classroom.judge). `right_option`, `is_correct`, `explanation`, `check`
+  and `score` refuse a graded item (NoKey).
 
 Everything here is plain Python, testable without a browser. The widget is in momlab.exam_ui.
 
     items = exam.load()
     mine = exam.shuffled(items, seed=exam.learner_seed())   # another order, same ids
-    exam.is_correct(mine[0], "c")                           # by option id ...
-    exam.score(items, {"<item id>": "<option id>", ...})   # ... or option text; weighted by section
+    practice = exam.practice_items(items)
+    exam.is_correct(practice[0], "c")                       # by option id ...
+    exam.score(practice, {"<item id>": "<option id>", ...}) # ... or option text; weighted by section
 """
 
 from __future__ import annotations
@@ -68,12 +76,17 @@ class Item:
     lab: str
     question: str
     options: tuple[Option, ...]
-    key: str  # grading.answer_hash(right option id, salt=id)
-    sealed: str  # the explanation, sealed with the right option (see seal())
+    key: str | None  # practice items: grading.answer_hash(right option id, salt=id); graded items: None
+    sealed: str | None  # practice items: the explanation, sealed with the right option (see seal()); graded: None
 
     @property
     def lab_pointer(self) -> str:
         return f"lab {self.lab}, objective {self.objective}"
+
+    @property
+    def graded(self) -> bool:
+        """A graded item: no key in the package; only the grader knows whether an answer is right."""
+        return self.key is None
 
     def option(self, answer) -> Option | None:
         """The option an answer names: its id ("c") or its text, ignoring case and spacing."""
@@ -95,6 +108,14 @@ def _plain(text: str) -> str:
     return " ".join(text.replace("`", "").split()).lower()
 
 
+class NoKey(LookupError):
+    """Asked for the right answer of a graded item, which the package does not hold."""
+
+    def __init__(self, item: Item):
+        super().__init__(f"item {item.id} is a graded item: its right answer and explanation are not in the momlab package; "
+                         "it is judged when your notebook is graded")
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -103,17 +124,22 @@ def _raw() -> dict:
     return data.load(DATA_FILE)
 
 
-def _item(raw: dict) -> Item:
+def _item(raw: dict, graded: bool) -> Item:
+    has_key, has_explanation = "key" in raw, "explanation" in raw
+    if has_key != has_explanation or has_key == graded:  # graded: neither; practice: both
+        rule = "a graded item holds neither" if graded else "a practice item holds both"
+        raise ValueError(f"{DATA_FILE}: item {raw['id']}: {rule} a key and an explanation")
     return Item(
         id=raw["id"], section=int(raw["section"]), objective=raw["objective"], lab=raw["lab"],
         question=raw["question"], options=tuple(Option(o["id"], o["text"]) for o in raw["options"]),
-        key=raw["key"], sealed=raw["explanation"],
+        key=raw.get("key"), sealed=raw.get("explanation"),
     )
 
 
 def load() -> list[Item]:
     """Every item of the practice exam, in the order of the data file (by section)."""
-    return [_item(raw) for raw in _raw()["items"]]
+    graded = {item_id for ids in _raw()["graded"].values() for item_id in ids}
+    return [_item(raw, raw["id"] in graded) for raw in _raw()["items"]]
 
 
 def groups() -> dict[str, list[str]]:
@@ -136,7 +162,7 @@ def graded_items(items: list[Item] | None = None) -> list[Item]:
 
 
 def practice_items(items: list[Item] | None = None) -> list[Item]:
-    """The items outside the graded subset: the practice run uses these."""
+    """The items outside the graded subset, each with its key and explanation: the practice run uses these."""
     graded = {item_id for ids in groups().values() for item_id in ids}
     return [item for item in (items if items is not None else load()) if item.id not in graded]
 
@@ -181,13 +207,23 @@ def option_id(item: Item, answer) -> str | None:
     return option.id if option else None
 
 
+def _key(item: Item) -> str:
+    if item.key is None:
+        raise NoKey(item)
+    return item.key
+
+
 def is_correct(item: Item, answer) -> bool:
+    """For practice items only (a graded item raises NoKey)."""
+    key = _key(item)
     chosen = option_id(item, answer)
-    return chosen is not None and grading.answer_hash(chosen, item.id) == item.key
+    return chosen is not None and grading.answer_hash(chosen, item.id) == key
 
 
 def right_option(item: Item) -> Option:
-    """The right option, found by hashing each one (used to reveal an item after it was answered)."""
+    """The right option of a practice item, found by hashing each one (to reveal it after it was
+    answered). A graded item raises NoKey: the package cannot tell its right option."""
+    _key(item)
     matches = [o for o in item.options if grading.answer_hash(o.id, item.id) == item.key]
     if len(matches) != 1:
         raise ValueError(f"item {item.id}: {len(matches)} options match its key, expected exactly one")
@@ -218,6 +254,7 @@ def unseal(sealed: str, item_id: str, right_option_id: str) -> str:
 
 
 def explanation(item: Item) -> str:
+    """A practice item's explanation (a graded item raises NoKey)."""
     return unseal(item.sealed, item.id, right_option(item).id)
 
 
@@ -235,14 +272,16 @@ class Feedback:
 
 
 def check(item: Item, answer) -> Feedback:
-    """Right or wrong, the right option and the explanation, for an answer to one item."""
+    """Right or wrong, the right option and the explanation, for an answer to one practice item."""
     right = right_option(item)
     chosen = item.option(answer)
     return Feedback(item, chosen, chosen is not None and chosen.id == right.id, right, explanation(item))
 
 
 def check_answered(answers, items: list[Item]) -> None:
-    """For test cells: every item has an answer naming one of its options (else a CheckFailed that says what to fix)."""
+    """For test cells: every item has an answer naming one of its options (else a CheckFailed that says
+    what to fix). This checks the form only: whether an answer to a graded item is right, only the grader
+    can tell."""
     grading.check(isinstance(answers, dict),
                   'answers must be a dict from item id to option id: {"<item id>": "<option id>", ...}.')
     for item in items:
@@ -306,8 +345,11 @@ class Score:
 
 
 def score(items: list[Item], answers: dict) -> Score:
-    """Score `answers` ({item id: option id or text}) on `items`, section by section. The overall
-    score weights each section's share of right answers by its exam weight, over the sections present."""
+    """Score `answers` ({item id: option id or text}) on practice `items`, section by section. The overall
+    score weights each section's share of right answers by its exam weight, over the sections present.
+    Graded items cannot be scored here (NoKey): the grader scores them."""
+    for item in items:
+        _key(item)
     rows = []
     for number, section in SECTIONS.items():
         own = [item for item in items if item.section == number]
@@ -391,7 +433,7 @@ def inline_html(text: str) -> str:
 
 
 def widget(items: list[Item] | None = None, seed: int | str | None = None, title: str = "Practice exam"):
-    """The interactive practice run (see momlab.exam_ui)."""
+    """The interactive practice run (see momlab.exam_ui), on the practice items unless told otherwise."""
     from . import exam_ui
 
-    return exam_ui.exam_widget(items if items is not None else load(), seed=seed, title=title)
+    return exam_ui.exam_widget(items if items is not None else practice_items(), seed=seed, title=title)

@@ -1,5 +1,6 @@
 """The practice exam's interactive run, in ipywidgets; the logic it uses is in momlab.exam.
 
+Practice items only (graded items have no key in the package: see momlab.exam).
 One item at a time: the scenario, its options, radio buttons to choose, and "Check", which reveals
 right or wrong, the right option, the explanation and the lab that teaches it. A checked item is
 final, as in the exam. A table keeps the running score per section; "Finish" draws a bar chart of
@@ -77,6 +78,10 @@ class ExamApp:
     def __init__(self, items: list[exam.Item], seed: int | str | None = None, title: str = "Practice exam"):
         if not items:
             raise ValueError("The practice run needs at least one item.")
+        graded = [item.id for item in items if item.graded]
+        if graded:
+            raise ValueError(f"The practice run takes practice items only (exam.practice_items()): {', '.join(graded)} "
+                             "are graded items, whose answers are not in the momlab package.")
         self.session = exam.Session(exam.shuffled(items, seed))
         self.position = 0
         self._loading = False

@@ -71,6 +71,7 @@ def _labs_in(folder: Path) -> list[Path]:
 class Progress:
     outcomes: list[Outcome] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # notebooks that could not be checked, one line each
+    notes: list[str] = field(default_factory=list)  # what the learner should know about how it was checked
     seconds: float = 0.0
 
     def frame(self):
@@ -124,7 +125,8 @@ class Progress:
 
     def _problems_html(self) -> str:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
-        return f"<p>Not checked:</p><ul>{items}</ul>" if items else ""
+        notes = "".join(f"<p><i>Note: {html.escape(note)}.</i></p>" for note in self.notes)
+        return (f"<p>Not checked:</p><ul>{items}</ul>" if items else "") + notes
 
     def text(self) -> str:
         """The tables and a bar chart in plain text, for a terminal."""
@@ -142,6 +144,7 @@ class Progress:
                 lines.append("Not passing yet:")
                 lines += [f"  {o.lab}/{o.notebook} {o.exercise}: {o.error}" for o in failed]
         lines += [f"Not checked: {p}" for p in self.problems]
+        lines += [f"Note: {note}." for note in self.notes]
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -161,15 +164,17 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
     order = {nb.parent.name + "/" + nb.stem: n for n, nb in enumerate(sorted(notebooks))}
     result.outcomes.sort(key=lambda o: order.get(f"{o.lab}/{o.notebook}", 0))
     result.seconds = time.monotonic() - started
+    if not _sandbox_available():
+        result.notes.append("your notebooks ran without the grading sandbox (bubblewrap is not installed): "
+                            "fine for checking your own work, which is all this does; graded runs use it")
     return result
 
 
 def _check_notebook(notebook: str) -> tuple[list[Outcome], str | None]:
     """Run one notebook on a copy of its lab folder (in a worker process) and read its test cells."""
     import nbformat
-    from nbclient import NotebookClient
 
-    from . import objectives, outcomes, watchdog
+    from . import objectives, outcomes
 
     path = Path(notebook)
     lab, name = path.parent.name, path.stem
@@ -178,29 +183,52 @@ def _check_notebook(notebook: str) -> tuple[list[Outcome], str | None]:
         mapping = objectives.for_notebook(nb)
     except Exception as exc:  # any unreadable file: report it and go on with the others
         return [], f"{lab}/{path.name} cannot be read as a notebook ({type(exc).__name__}: {exc}); restore it from the release"
-    os.environ["NBGRADER_EXECUTION"] = "validate"  # what nbgrader's Validate sets: the mock skips its delays
     os.environ[_RUNNING] = "1"
+    problem = run_copy(nb, path.parent, "validate", f"{lab}/{path.name}", sandboxed=_sandbox_available())
+    return outcomes.of_notebook(nb, lab, name, mapping), problem
+
+
+def _sandbox_available() -> bool:
+    from .classroom import sandbox
+
+    return sandbox.available()
+
+
+def run_copy(nb, folder: Path, mode: str, name: str, sandboxed: bool = False) -> str | None:
+    """Execute `nb` in place, from the top, in a temporary copy of `folder` (its lab), as nbgrader would
+    (NBGRADER_EXECUTION=`mode`: the mock skips its delays). Returns None, or one line saying why the run
+    stopped early (naming the notebook as `name`). Test cells the run never reached get a NotRun error.
+    `sandboxed`: the kernel runs in momlab.classroom.sandbox, with its output caps."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from . import outcomes, watchdog
+
+    os.environ["NBGRADER_EXECUTION"] = mode
     problem = None
-    with tempfile.TemporaryDirectory(prefix="momlab-progress-") as tmp:
-        copy = Path(tmp) / lab
-        shutil.copytree(path.parent, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.sqlite*"))
-        client = NotebookClient(
+    with tempfile.TemporaryDirectory(prefix="momlab-run-") as tmp:
+        copy = Path(tmp) / folder.name
+        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.sqlite*", "*.ipynb"))
+        client_class = NotebookClient
+        if sandboxed:
+            from .classroom.sandbox import SandboxedClient as client_class
+        client = client_class(
             nb, timeout=CELL_TIMEOUT, allow_errors=True, interrupt_on_timeout=True,
             error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {CELL_TIMEOUT} s", "traceback": []},
             kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"), extra_arguments=list(KERNEL_ARGUMENTS),
             resources={"metadata": {"path": str(copy)}},
         )
-        for cell in nb.cells:  # the learner's saved outputs must not count: only this run's do
+        for cell in nb.cells:  # saved outputs must not count: only this run's do
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         with watchdog.deadline(NOTEBOOK_LIMIT) as limit:
             try:
                 client.execute(stderr=subprocess.DEVNULL)  # the kernels' own log lines would land in the caller's notebook
             except Exception as exc:
-                problem = f"{lab}/{path.name} stopped early ({type(exc).__name__}); the exercises after that point count as not passing"
+                problem = f"{name} stopped early ({type(exc).__name__}); the exercises after that point count as not passing"
         if limit["expired"]:
-            problem = f"{lab}/{path.name} was stopped after {NOTEBOOK_LIMIT} s; look for a cell that never ends"
+            problem = f"{name} was stopped after {NOTEBOOK_LIMIT} s; look for a cell that never ends"
     for cell in outcomes.test_cells(nb).values():
         if cell.execution_count is None:  # the run stopped before this test
             cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue="the notebook stopped before this test", traceback=[])]
-    return outcomes.of_notebook(nb, lab, name, mapping), problem
+    return problem

@@ -25,6 +25,17 @@ def add_commands(commands) -> None:
     autograde.add_argument("--learner", action="append", default=None, help="grade only this learner (repeatable)")
     autograde.add_argument("--force", action="store_true", help="grade again what is graded already")
     autograde.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="submissions graded at once (default: two per core, %(default)s here)")
+    autograde.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                           help="grade on the Dask cluster of this scheduler (see README, 'Classes larger than one machine'); "
+                                "--workers then only sets how many solutions run at once here")
+    autograde.add_argument("--memory", type=float, default=None, metavar="GIB",
+                           help="memory for each learner's kernel, in GiB (default: 2)")
+    autograde.add_argument("--no-sandbox", action="store_true",
+                           help="run learner code WITHOUT the bubblewrap sandbox (only for work you trust; said in the output and the report)")
+
+    clear = steps.add_parser("clear", help="give back the points held for a flagged submission, after you looked at it")
+    clear.add_argument("learner")
+    clear.add_argument("lab")
 
     feedback = steps.add_parser("feedback", help="feedback pages for learners, checked to show no hidden test")
     feedback.add_argument("labs", nargs="*", help="labs (default: every lab)")
@@ -51,22 +62,38 @@ def run(args: argparse.Namespace) -> int:
             print(line)
         return 0
     if args.step == "autograde":
-        from . import autograde
+        from . import autograde, progressbar
 
-        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers)
+        limits = {"memory_bytes": int(args.memory * 2**30)} if args.memory else None
+        bar = progressbar.Bar()
+        results = autograde.run(course, args.labs or None, args.learner, args.force, args.workers, report=bar.print,
+                                sandboxed=not args.no_sandbox, limits=limits, scheduler=args.scheduler, progress=bar)
+        if results:
+            print("\n" + progressbar.table(results) + "\n")
         failed = [r for r in results if not r.ok]
-        print(f"{len(results) - len(failed)} graded, {len(failed)} not graded.")
+        flagged = [r for r in results if r.flags]
+        print(f"{len(results) - len(failed)} graded, {len(failed)} not graded, {len(flagged)} flagged"
+              f"{' (see `momlab class report`; `momlab class clear <learner> <lab>` gives held points back)' if flagged else ''}.")
         return 1 if failed else 0
+    if args.step == "clear":
+        from . import flags
+
+        flag, score, max_score = flags.clear(course, args.learner, args.lab)
+        print(f"{args.learner}'s {args.lab} cleared: now {score:g}/{max_score:g}. It was flagged for: {'; '.join(flag.reasons)}")
+        return 0
     if args.step == "feedback":
         from . import feedback
 
         problems = 0
         for lab in args.labs or [lab for lab in course.labs() if any((course.root / "autograded").glob(f"*/{lab}"))]:
-            written, withheld = feedback.generate(course, lab)
-            print(f"{lab}: {written} feedback pages in feedback/")
-            for page in withheld:
-                print(f"  WITHHELD {page}: it shows hidden-test source; fix the test cell, then run this again")
-            problems += len(withheld)
+            written, failed = feedback.generate(course, lab)
+            if failed:
+                print(f"{lab}: NO feedback released: {len(failed)} page(s) would show hidden-test source:")
+                print("".join(f"  {page}\n" for page in failed), end="")
+                print("  Look at those learners' cells (a copied hidden test?) or the lab's test cells, then run this again.")
+            else:
+                print(f"{lab}: {written} feedback pages in feedback/")
+            problems += len(failed)
         return 1 if problems else 0
     if args.step == "export":
         from . import export

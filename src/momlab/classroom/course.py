@@ -43,12 +43,18 @@ class Course:
             config.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
         return config
 
-    def api(self, root: Path | None = None, db_url: str | None = None):
+    def api(self, root: Path | None = None, db_url: str | None = None, sandboxed=None):
+        """nbgrader's API on this course (or on a throw-away one at `root`); `sandboxed`, a
+        momlab.classroom.sandbox.Limits, runs every kernel it starts in the sandbox."""
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
         tools_on_path()
         config = self.config(root, db_url)
+        if sandboxed is not None:
+            from . import sandbox
+
+            sandbox.configure(config, sandboxed)
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
     def folder(self, step: str, learner: str, lab: str) -> Path:

@@ -1,43 +1,54 @@
-"""Copy one autograded submission from a throw-away gradebook into the course gradebook.
+"""Write one judged submission into the course gradebook.
 
-Each submission is graded in its own course folder and gradebook, so that two gradings can run at once
-without two writers on one SQLite file; the parent process alone then writes the results here, field
-by field as nbgrader's SaveAutoGrades and AssignLatePenalties would have. Manual scores already in the
-course gradebook are kept.
+Each submission is run in a throw-away course of its own (momlab.classroom.unit) and judged in the
+parent process (momlab.classroom.judge), which alone writes here, field by field as nbgrader's
+SaveAutoGrades and AssignLatePenalties would have. Manual scores already in the course gradebook are kept.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
+from datetime import datetime
 
 
-def submission(source_url: str, target_url: str, lab: str, learner: str) -> tuple[float, float]:
-    """Merge `learner`'s graded `lab`; returns its (score, max_score) in the course gradebook."""
+def submission(target_url: str, lab: str, learner: str, scores: dict[str, dict[str, float]],
+               timestamp: str = "", late_penalties: dict[str, float] | None = None) -> tuple[float, float]:
+    """Record `learner`'s judged `lab`: scores is notebook name (without .ipynb) -> grade_id -> points.
+    Returns the submission's (score, max_score) in the course gradebook."""
+    with _gradebook(target_url) as target:
+        target.update_or_create_student(learner)
+        target.update_or_create_submission(lab, learner, timestamp=datetime.fromisoformat(timestamp) if timestamp else None)
+        for notebook, points in scores.items():
+            into = target.find_submission_notebook(notebook, lab, learner)
+            into.late_submission_penalty = (late_penalties or {}).get(notebook + ".ipynb", 0.0)
+            for grade in into.grades:
+                if grade.name in points:
+                    grade.auto_score = points[grade.name]
+                    grade.needs_manual_grade = grade.manual_score is not None
+        target.db.commit()
+        merged = target.find_submission(lab, learner)
+        return merged.score, merged.max_score
+
+
+def set_scores(target_url: str, lab: str, learner: str, scores: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """Change the automatic scores of some test cells (an instructor clearing a flag)."""
+    with _gradebook(target_url) as target:
+        for notebook, points in scores.items():
+            for grade_id, score in points.items():
+                target.find_grade(grade_id, notebook, lab, learner).auto_score = score
+        target.db.commit()
+        merged = target.find_submission(lab, learner)
+        return merged.score, merged.max_score
+
+
+@contextmanager
+def _gradebook(url: str):
+    """nbgrader's Gradebook, with SQLAlchemy 2's autoflush warnings (from nbgrader's own queries) muted."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
     with warnings.catch_warnings():
-        # nbgrader's own queries trip SQLAlchemy 2's autoflush warnings; they are harmless here.
         warnings.simplefilter("ignore", SAWarning)
-        return _merge(Gradebook, source_url, target_url, lab, learner)
-
-
-def _merge(Gradebook, source_url: str, target_url: str, lab: str, learner: str) -> tuple[float, float]:
-    with Gradebook(source_url) as source, Gradebook(target_url) as target:
-        graded = source.find_submission(lab, learner)
-        person = source.find_student(learner)
-        target.update_or_create_student(learner, first_name=person.first_name, last_name=person.last_name,
-                                        email=person.email, lms_user_id=person.lms_user_id)
-        target.update_or_create_submission(lab, learner, timestamp=graded.timestamp)
-        for notebook in graded.notebooks:
-            into = target.find_submission_notebook(notebook.name, lab, learner)
-            into.late_submission_penalty = notebook.late_submission_penalty
-            for grade in notebook.grades:
-                kept = target.find_grade(grade.name, notebook.name, lab, learner)
-                kept.auto_score = grade.auto_score
-                kept.needs_manual_grade = kept.manual_score is not None or kept.auto_score is None
-            for comment in notebook.comments:
-                target.find_comment(comment.name, notebook.name, lab, learner).auto_comment = comment.auto_comment
-        target.db.commit()
-        merged = target.find_submission(lab, learner)
-        return merged.score, merged.max_score
+        with Gradebook(url) as gradebook:
+            yield gradebook

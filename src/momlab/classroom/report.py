@@ -77,7 +77,14 @@ def _errors(path: Path) -> dict[str, str]:
         nb = nbformat.read(path, as_version=4)
     except Exception:
         return {}
-    return {grade_id: outcomes.error(cell) or "partial credit" for grade_id, cell in outcomes.test_cells(nb).items()}
+    return {grade_id: outcomes.error(cell) or _verdict(cell) for grade_id, cell in outcomes.test_cells(nb).items()}
+
+
+def _verdict(cell) -> str:
+    """The judge's first failing line for a test cell (momlab.classroom.autograde puts it there)."""
+    lines = cell.get("metadata", {}).get("momlab", {}).get("verdict", [])
+    failing = [line for line in lines if not line.endswith(": passed")]
+    return failing[0] if failing else "partial credit"
 
 
 def build(course: Course) -> str:
@@ -92,6 +99,7 @@ def build(course: Course) -> str:
         "<h2>Scores per lab</h2>", _score_table(labs, totals), svg(_score_histograms(labs, totals)),
         "<h2>Success rate per exam objective</h2>", _objective_section(rows),
         "<h2>Exercises most often failed</h2>", _failed_table(rows),
+        _flagged(course),
         _ungraded(course, labs, totals),
     ]
     return _PAGE.format(body="\n".join(parts))
@@ -169,6 +177,23 @@ def _failed_table(rows, top: int = 15) -> str:
         return "<p>Every exercise passed for every learner.</p>"
     return ("<table><tr><th>lab</th><th>notebook</th><th>exercise</th><th>objectives</th><th>failed</th>"
             "<th>most common error</th></tr>" + "".join(body) + "</table>")
+
+
+def _flagged(course: Course) -> str:
+    from . import flags
+
+    found = sorted(flags.load(course).values(), key=lambda flag: flag.key)
+    if not found:
+        return "<h2>Flagged submissions</h2><p>None: no kernel died or hit a limit, no test cell was changed, no sign of tampering.</p>"
+    rows = []
+    for flag in found:
+        held = sum(points for cells in flag.held.values() for points in cells.values())
+        state = "cleared" if flag.cleared else (f"{held:g} points held back" if held else "no points held back")
+        reasons = "".join(f"<li>{html.escape(reason)}</li>" for reason in flag.reasons)
+        rows.append(f"<tr><td>{html.escape(flag.learner)}</td><td>{html.escape(flag.lab)}</td><td><ul>{reasons}</ul></td><td>{state}</td></tr>")
+    return ("<h2>Flagged submissions</h2><p>Test cells that a change or tampering could touch are exported at 0 until "
+            "you look and run <code>momlab class clear &lt;learner&gt; &lt;lab&gt;</code>.</p>"
+            "<table><tr><th>learner</th><th>lab</th><th>why</th><th>points</th></tr>" + "".join(rows) + "</table>")
 
 
 def _ungraded(course: Course, labs, totals) -> str:
