@@ -27,6 +27,16 @@ def make_request(method, params, request_id=None):
     return {"jsonrpc": "2.0", "method": method, "params": params, **({} if request_id is None else {"id": request_id})}
 '''
 
+# The rest of an honest make_request (exercise 1), for attacks that keep the honest answer.
+HONEST_BODY = '''
+    if not isinstance(params, dict):
+        raise TypeError("params must be a dict")
+    request = {"jsonrpc": "2.0", "method": method, "params": params}
+    if request_id is not None:
+        request["id"] = request_id
+    return request
+'''
+
 ATTACKS = [
     # Fail-open judging: make every later check pass, or every error vanish.
     Attack("checker_noop", "release", '''
@@ -146,25 +156,13 @@ STOLEN = []
 def make_request(method, params, request_id=None):
     STOLEN.append(base64.b64encode(In[-1].encode()).decode())
     print("STOLEN", STOLEN[-1])
-    if not isinstance(params, dict):
-        raise TypeError("params must be a dict")
-    request = {"jsonrpc": "2.0", "method": method, "params": params}
-    if request_id is not None:
-        request["id"] = request_id
-    return request
-'''),
+''' + HONEST_BODY),
     Attack("hidden_marker_text", "solution", '''
 # ### BEGIN HIDDEN TESTS
 # ### END HIDDEN TESTS
 def make_request(method, params, request_id=None):
     """### BEGIN HIDDEN TESTS"""
-    if not isinstance(params, dict):
-        raise TypeError("params must be a dict")
-    request = {"jsonrpc": "2.0", "method": method, "params": params}
-    if request_id is not None:
-        request["id"] = request_id
-    return request
-''', flagged=False),
+''' + HONEST_BODY, flagged=False),
     # Ending the kernel early, before the hidden tests run.
     Attack("kernel_exit", "release", '''
 import os

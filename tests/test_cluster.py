@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from momlab.classroom import autograde, cluster, progressbar, synthetic
+from momlab.classroom import autograde, cluster, progressbar, sandbox, synthetic
 from momlab.classroom.course import Course
 
 pytestmark = [pytest.mark.xdist_group(name="cluster"), pytest.mark.timeout(600)]
@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).parent / "dask")
 LAB = "01-mom-api"
 KINDS = ("solution", "blank", "half", "answered")
+# Grading needs the sandbox (as in test_sandbox.py: skipped without it, except under CI=true, where it fails).
+needs_sandbox = pytest.mark.skipif(not sandbox.available() and os.environ.get("CI") != "true",
+                                   reason="no grading sandbox on this machine (apt-get install bubblewrap)")
 
 
 # -- a cluster of separate processes on loopback ----------------------------------------------------------
@@ -135,6 +138,7 @@ class Killer(threading.Thread):
                         return
 
 
+@needs_sandbox
 def test_grades_through_a_cluster_match_local_grades_with_a_worker_killed(dask_cluster, tmp_path):
     address, client = dask_cluster
     local = make_class(tmp_path / "local")
@@ -174,6 +178,7 @@ def _dies(lab_job, learner, files, fingerprint):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+@needs_sandbox
 def test_a_worker_that_dies_costs_one_retry_and_a_second_death_is_reported(dask_cluster, tmp_path):
     address, _ = dask_cluster
     client = cluster.connect(address, report=lambda line: None)
@@ -187,6 +192,18 @@ def test_a_worker_that_dies_costs_one_retry_and_a_second_death_is_reported(dask_
         client.wait_for_workers(2, timeout=120)  # the nannies bring the killed workers back for the other tests
     finally:
         client.close()
+
+
+def test_a_pool_process_that_dies_costs_one_retry_here_too(tmp_path):
+    marker = str(tmp_path / "m")
+    once = dict(autograde._in_pool({"lab": b""}, [("once", "lab", "once", lambda: {"marker": marker})], 1, task=_dies_in_pool))
+    assert once == {"once": b"once done"}
+    always = dict(autograde._in_pool({"lab": b""}, [("always", "lab", "always", dict)], 1, task=_dies_in_pool))
+    assert list(always) == ["always"] and type(always["always"]).__name__ == "BrokenProcessPool"
+
+
+def _dies_in_pool(lab_job, learner, files):
+    return _dies(lab_job, learner, files, None)
 
 
 # -- what the instructor sees ------------------------------------------------------------------------------
@@ -221,6 +238,9 @@ def test_the_progress_bar_in_a_log_and_in_a_terminal():
     now[0] = 10.0
     bar.done(results[0])
     assert bar.to_go() == pytest.approx(20.0)  # two left at 10 s each, one at a time so far
+    bar.at_once = 4
+    assert bar.to_go() == pytest.approx(10.0)  # the same, two at a time
+    bar.at_once = 0
     bar.print("a line")
     now[0] = 12.0
     bar.done(results[1])

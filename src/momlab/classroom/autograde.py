@@ -113,7 +113,8 @@ def run(course: Course, labs: list[str] | None = None, learners: list[str] | Non
         units = (((lab, learner), lab, learner, partial(unit.read_folder, course.folder("submitted", learner, lab)))
                  for lab, learner in jobs)
         if progress is not None:
-            progress.start(len(jobs), [lab for lab, _ in jobs])
+            at_once = sum(client.nthreads().values()) if client else workers
+            progress.start(len(jobs), [lab for lab, _ in jobs], at_once)
         results, outcomes = [], run_units(shared, units, workers, client)
         for (lab, learner), outcome in outcomes:
             try:
@@ -161,10 +162,12 @@ def run_units(labs: dict[str, bytes], units: Iterable[tuple], workers: int, clie
         yield from _in_pool(labs, units, max(1, workers))
 
 
-def _in_pool(labs: dict[str, bytes], units: Iterable[tuple], workers: int) -> Iterator[tuple]:
+def _in_pool(labs: dict[str, bytes], units: Iterable[tuple], workers: int, task=grade_one) -> Iterator[tuple]:
     """run_units in a pool of processes, with at most two submissions per process handed out at a time. A pool
     process that dies (the OOM killer, say) breaks the pool: a new pool takes over, and each submission the
-    broken one had in hand gets one more try; one that breaks a pool twice is reported."""
+    broken one had in hand gets one more try; one that breaks a pool twice is reported. (A pool cannot tell
+    which submission broke it: one that breaks it twice takes its neighbours' one more try with it.)
+    `task` replaces what grades one submission (tests)."""
     queue, again, broke_once = iter(units), [], set()
     while True:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
@@ -173,7 +176,7 @@ def _in_pool(labs: dict[str, bytes], units: Iterable[tuple], workers: int) -> It
             while True:
                 while len(running) < 2 * workers and (item := again.pop(0) if again else next(queue, None)) is not None:
                     key, lab, learner, files = item
-                    running[pool.submit(grade_one, labs[lab], learner, files())] = item
+                    running[pool.submit(task, labs[lab], learner, files())] = item
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -192,16 +195,17 @@ def _outcomes(done, running: dict, again: list, broke_once: set):
     for future in done:
         item = running.pop(future)
         try:
-            yield item[0], future.result()
+            outcome = future.result()
         except BrokenProcessPool as exc:
             broken = True
-            if item[0] in broke_once:
-                yield item[0], exc
-            else:
+            if item[0] not in broke_once:
                 broke_once.add(item[0])
                 again.append(item)
+                continue
+            outcome = exc
         except Exception as exc:
-            yield item[0], exc
+            outcome = exc
+        yield item[0], outcome
     return broken
 
 

@@ -142,9 +142,9 @@ def grade(lab_job: bytes, learner: str, files: dict[str, bytes], fingerprint: st
     from . import autograde, unit
 
     with _ONE_AT_A_TIME:
-        problem = worker_problem(unit.Job.from_bytes(lab_job).sandbox, fingerprint)
+        job = unit.Job.from_bytes(lab_job)
+        problem = worker_problem(job.sandbox, fingerprint)
         if problem:
-            job = unit.Job.from_bytes(lab_job)
             return unit.Run(job.lab, learner, False, problem=f"worker {_worker_name()}: {problem}").to_bytes()
         return autograde.grade_one(lab_job, learner, files)
 
@@ -197,7 +197,8 @@ def package_fingerprint() -> str:
     for root in (package, folder):
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             parts = path.relative_to(root).parts
-            if "__pycache__" in parts or path.suffix == ".pyc" or (root == package and path.is_relative_to(folder)):
+            if any(part == "__pycache__" or part.startswith(".") for part in parts) or path.suffix == ".pyc" \
+                    or (root == package and path.is_relative_to(folder)):
                 continue
             digest.update("/".join(parts).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

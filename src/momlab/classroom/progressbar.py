@@ -1,7 +1,7 @@
 """What `momlab class autograde` shows while it grades: a progress bar, and a summary table at the end.
 
     bar = progressbar.Bar(sys.stdout)
-    bar.start(total)                  # once the labs are prepared
+    bar.start(total, labs, at_once)   # once the labs are prepared
     bar.print("a line")               # printed above the bar
     bar.done(result)                  # an autograde.Graded
     bar.finish()
@@ -13,7 +13,7 @@ In a terminal the bar is one line, redrawn every second, with the result lines s
 
 Piped to a log it prints a plain progress line at most every 10% or every minute instead, with no
 control characters. The time to go weighs what is left by how long each lab's submissions have taken
-so far (lab 04 takes several times lab 01), divided by how many are graded at once in practice.
+so far (lab 04 takes several times lab 01), divided by how many are graded at once.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Bar:
         self.seconds: dict[str, list[float]] = defaultdict(list)  # lab -> seconds of its finished submissions
         self.left: dict[str, int] = defaultdict(int)  # lab -> submissions not finished
         self.started = self.logged_at = 0.0
+        self.at_once = 0
         self.logged_share = 0.0
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
@@ -52,10 +53,11 @@ class Bar:
 
     # -- what autograde calls ----------------------------------------------------------------------------
 
-    def start(self, total: int, labs: list[str] | None = None) -> None:
-        """`labs`: the lab of every submission to grade (for the time to go), or None."""
+    def start(self, total: int, labs: list[str] | None = None, at_once: int = 0) -> None:
+        """`labs`: the lab of every submission to grade, and `at_once`: how many are graded at a time (both for
+        the time to go; without them it goes by what it sees)."""
         with self._lock:
-            self.total, self.started = total, self.now()
+            self.total, self.started, self.at_once = total, self.now(), at_once
             self.logged_at = self.started
             for lab in labs or []:
                 self.left[lab] += 1
@@ -108,7 +110,8 @@ class Bar:
 
     def to_go(self) -> float | None:
         """Seconds left: the seconds the submissions left should take (by their lab's mean so far, else the mean
-        of all), divided by the parallelism seen so far (seconds graded per second of wall)."""
+        of all), divided by how many are graded at once (else by the parallelism seen so far: seconds graded
+        per second of wall, which runs low until the first round is done)."""
         finished = [s for seconds in self.seconds.values() for s in seconds]
         elapsed = self.now() - self.started
         if not finished or elapsed <= 0:
@@ -118,8 +121,9 @@ class Bar:
                         for lab, n in self.left.items())
         if not self.left:  # no labs given: every submission left counts as the mean
             work_left = (self.total - self.graded - self.failed) * overall
-        parallel = max(sum(finished) / elapsed, 1e-9)
-        return work_left / parallel
+        left = self.total - self.graded - self.failed
+        parallel = min(self.at_once, left) if self.at_once else sum(finished) / elapsed
+        return work_left / max(parallel, 1e-9)
 
     def line(self) -> str:
         finished = self.graded + self.failed
