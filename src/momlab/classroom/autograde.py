@@ -215,24 +215,11 @@ def line(result: Graded) -> str:
     return f"{result.lab:<24} {result.learner:<20} {status}  ({result.seconds:.0f} s){flagged}"
 
 
-def job(course: Course, lab: Lab, learner: str, config: bytes, sandboxed: bool, limits: dict | None) -> bytes:
-    return unit.Job(lab.name, learner, config, lab.source, lab.template,
-                    unit.read_folder(course.folder("submitted", learner, lab.name)), sandboxed, limits or {}).to_bytes()
-
-
 def prepare(course: Course, lab: str, work: Path, workers: int = DEFAULT_WORKERS) -> Lab:
     """The lab in the course gradebook, a template gradebook for the runs, its release, and its reference."""
-    import nbformat
-
     template = work / f"template-{lab}"
-    for root, db_url in ((template, f"sqlite:///{template / 'gradebook.db'}"), (work / f"release-{lab}", course.db_url)):
-        root.mkdir(parents=True)
-        outcome = course.api(root, db_url).generate_assignment(lab, force=True)
-        if not outcome["success"]:
-            raise UserError(f"nbgrader could not generate {lab} from {course.source / lab}; run "
-                            f"`nbgrader generate_assignment {lab} --force` to see why")
-    released = template / course.config(template).CourseDirectory.release_directory / lab
-    release = {p.name: nbformat.read(p, as_version=4) for p in sorted(released.glob("*.ipynb"))}
+    release = course.generate(lab, template)
+    course.generate(lab, work / f"release-{lab}", course.db_url)
     return Lab(lab, (template / "gradebook.db").read_bytes(), unit.read_folder(course.source / lab), release,
                reference.load(course.root, course.source / lab, workers))
 

@@ -57,6 +57,19 @@ class Course:
             sandbox.configure(config, sandboxed)
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
+    def generate(self, lab: str, root: Path, db_url: str | None = None) -> dict:
+        """Generate `lab` into a throw-away course at `root` (its own gradebook there unless `db_url`) and
+        return its release notebooks by file name."""
+        import nbformat
+
+        root.mkdir(parents=True)
+        outcome = self.api(root, db_url or f"sqlite:///{root / 'gradebook.db'}").generate_assignment(lab, force=True)
+        if not outcome["success"]:
+            raise UserError(f"nbgrader could not generate {lab} from {self.source / lab}; run "
+                            f"`nbgrader generate_assignment {lab} --force` to see why")
+        released = root / self.config(root).CourseDirectory.release_directory / lab
+        return {p.name: nbformat.read(p, as_version=4) for p in sorted(released.glob("*.ipynb"))}
+
     def folder(self, step: str, learner: str, lab: str) -> Path:
         """submitted/<learner>/<lab>, autograded/..., feedback/..."""
         return self.root / step / learner / lab

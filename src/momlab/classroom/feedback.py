@@ -50,7 +50,7 @@ def generate(course: Course, lab: str) -> tuple[int, list[str]]:
         raise UserError(f"nothing autograded for {lab} yet: run `momlab class autograde {lab}` first")
     with tempfile.TemporaryDirectory(prefix="momlab-feedback-") as tmp:
         staging = Path(tmp)
-        release = _release(course, lab, staging / "release")
+        release = course.generate(lab, staging / "release")
         for folder in graded:
             target = staging / "autograded" / folder.parent.name / lab
             target.mkdir(parents=True)
@@ -94,16 +94,6 @@ def safe_copy(nb, release):
             text = f"Score {verdict['score']:g} of {verdict['max_score']:g}\n" + "".join(f"  {line}\n" for line in verdict["verdict"])
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
     return nb
-
-
-def _release(course: Course, lab: str, root: Path) -> dict:
-    root.mkdir(parents=True)
-    outcome = course.api(root, f"sqlite:///{root / 'gradebook.db'}").generate_assignment(lab, force=True)
-    if not outcome["success"]:
-        raise UserError(f"nbgrader could not generate {lab} from {course.source / lab}; run "
-                        f"`nbgrader generate_assignment {lab} --force` to see why")
-    folder = root / course.config(root).CourseDirectory.release_directory / lab
-    return {p.name: nbformat.read(p, as_version=4) for p in folder.glob("*.ipynb")}
 
 
 def _feedback(course: Course, staging: Path, lab: str) -> dict:

@@ -14,6 +14,7 @@ who ran every code cell twice, and the unchanged release:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -31,11 +32,20 @@ def key(lab_source: Path) -> str:
     """Changes when any file of the lab's source, of the momlab package or of its data changes."""
     from .. import data
 
+    return hashlib.sha256((_digest(lab_source) + _package_digest(PACKAGE, data.folder())).encode()).hexdigest()[:24]
+
+
+@functools.cache
+def _package_digest(*roots: Path) -> str:
+    """The package's and its data's part of the key: read once per grading run, not once per lab."""
+    return "".join(_digest(root) for root in roots)
+
+
+def _digest(root: Path) -> str:
     digest = hashlib.sha256()
-    for root in (lab_source, PACKAGE, data.folder()):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:24]
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def load(course_root: Path, lab_source: Path, workers: int = 2) -> dict[str, dict]:
