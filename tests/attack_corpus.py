@@ -40,7 +40,7 @@ HONEST_BODY = '''
 ATTACKS = [
     # Fail-open judging: make every later check pass, or every error vanish.
     Attack("checker_noop", "release", '''
-from momlab import grading
+from momlab.course import grading
 grading.check = lambda *args, **kwargs: None
 grading.report = lambda *args, **kwargs: None
 grading.hidden = __import__("contextlib").nullcontext
@@ -64,11 +64,11 @@ get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
 '''),
     Attack("sys_modules_patch", "release", '''
 import sys, types
-fake = types.ModuleType("momlab.grading")
+fake = types.ModuleType("momlab.course.grading")
 fake.check = fake.report = lambda *args, **kwargs: None
-sys.modules["momlab.grading"] = fake
+sys.modules["momlab.course.grading"] = fake
 import momlab
-momlab.grading = fake
+momlab.course.grading = fake
 ''' + STUBS),
     # Objects that claim to equal anything.
     Attack("always_equal", "release", '''

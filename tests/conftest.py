@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from momlab.config import Config
+from momlab.bus.config import Config
 from momlab.mock import Mock
 from momlab.receiver import Receiver
 

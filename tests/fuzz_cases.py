@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 from load_tools import conformance_problem
 
-from momlab import catalog
+from momlab.bus import catalog
 
 ROUTES = ("/api", "/remote/oms", "/delegate/oms", "/events")
 MESSAGES = sorted(catalog.names())

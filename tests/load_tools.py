@@ -27,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from momlab import orders, signing
+from momlab import orders
+from momlab.bus import signing
 
 ORDER_CREATE = "magento.sales.order_management.create"
 UPDATED = "magento.sales.order_management.updated"

@@ -1,12 +1,13 @@
 """Soft and hard allocation on real state: direct sourcing (the default), batch mode and its waves
-(flows/allocation.py, the admin actions of momlab.backoffice)."""
+(flows/allocation.py, the admin actions of momlab.bus.admin)."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED, order_params, wait_delivered, wait_for
 
-from momlab import MomError, catalog
+from momlab import MomError
+from momlab.bus import catalog
 
 LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
 

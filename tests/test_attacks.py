@@ -15,8 +15,8 @@ import psutil
 import pytest
 from attack_corpus import ATTACKS, CHANGED_TEST
 
-from momlab.classroom import autograde, export, feedback, flags, report, sandbox, synthetic
-from momlab.classroom.course import Course
+from momlab.course.classroom import autograde, export, feedback, flags, report, sandbox, synthetic
+from momlab.course.classroom.course import Course
 
 pytestmark = [pytest.mark.xdist_group(name="attacks"),
               pytest.mark.skipif(not sandbox.available() and not __import__("os").environ.get("CI"),

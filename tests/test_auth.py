@@ -9,7 +9,7 @@ import requests
 from conftest import REGISTER, RPC_ROUTES, UNREGISTER, post, rpc, rpc_error, wait_for
 
 from momlab import MomClient
-from momlab.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 GOOD = {"grant_type": "client_credentials", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
 

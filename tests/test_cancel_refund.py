@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import ORDER_CREATE, UPDATED, order_params, wait_for
 
-from momlab import MomError, catalog, payments
+from momlab import MomError, payments
+from momlab.bus import catalog
 
 REFUND_UPDATED = "magento.postsales.refund_management.updated"
 RETURN_UPDATED = "magento.postsales.return_management.updated"

@@ -9,7 +9,7 @@ import time
 from conftest import post, rpc, rpc_error
 
 import momlab
-from momlab import catalog
+from momlab.bus import catalog
 
 DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 
@@ -82,4 +82,4 @@ def test_start_takes_delivery_timeout_and_running_again_keeps_the_mock():
 
 
 def test_config_default_is_unchanged():
-    assert momlab.config.Config().delivery_timeout == 5.0
+    assert momlab.bus.config.Config().delivery_timeout == 5.0

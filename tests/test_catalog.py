@@ -1,4 +1,4 @@
-"""Tests for the message catalog (momlab/messages/*.json and momlab.catalog)."""
+"""Tests for the message catalog (momlab/messages/*.json and momlab.bus.catalog)."""
 import copy
 import dataclasses
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from momlab import catalog
+from momlab.bus import catalog
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EXAMPLES = SHARED / "mom-examples"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import post, rpc, rpc_error, wait_for
 
-from momlab import catalog, data
+from momlab import data
+from momlab.bus import catalog
 
 PRODUCT = "magento.catalog.product_management.updated"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from momlab.classroom import autograde, export, feedback, report, synthetic
-from momlab.classroom.course import Course
+from momlab.course.classroom import autograde, export, feedback, report, synthetic
+from momlab.course.classroom.course import Course
 
 pytestmark = pytest.mark.xdist_group(name="classroom")
 

@@ -1,4 +1,4 @@
-"""Grading on a Dask cluster (momlab.classroom.cluster): a real `dask scheduler` and two `dask worker`
+"""Grading on a Dask cluster (momlab.course.classroom.cluster): a real `dask scheduler` and two `dask worker`
 processes on loopback grade a small synthetic class; one worker is killed (SIGKILL) while it grades,
 and every grade still matches grading on this machine. Also: a worker that dies costs its submission
 one retry and a second death is reported, a bad scheduler address is one line and exit code 2, and
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from momlab.classroom import autograde, cluster, progressbar, sandbox, synthetic
-from momlab.classroom.course import Course
+from momlab.course.classroom import autograde, cluster, progressbar, sandbox, synthetic
+from momlab.course.classroom.course import Course
 
 pytestmark = [pytest.mark.xdist_group(name="cluster"), pytest.mark.timeout(600)]
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from conftest import AGGREGATE_UPDATED, LINES_SHIPPED, REGISTER, STOCK_UPDATE, free_port, wait_for
 
-from momlab import signing
+from momlab.bus import signing
 from momlab.connector import ERROR, NEW, SUBSCRIBES, SUCCESS, ConfigError, Connector, HandlerError
 from momlab.connector.processor import RETRY_WINDOW
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from momlab.classroom import autograde, feedback, reference
-from momlab.classroom.course import Course
-from momlab.classroom.feedback import hidden_lines
+from momlab.course.classroom import autograde, feedback, reference
+from momlab.course.classroom.course import Course
+from momlab.course.classroom.feedback import hidden_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

@@ -20,7 +20,7 @@ from conftest import (
     wait_for,
 )
 
-from momlab import catalog, jsonrpc
+from momlab.bus import catalog, jsonrpc
 
 MIB = 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""The practice exam (data/practice_exam.json, momlab.exam, momlab.exam_ui, lab 10's notebooks).
+"""The practice exam (data/practice_exam.json, momlab.course.exam, momlab.course.exam_ui, lab 10's notebooks).
 
 No answer is written here in clear. A practice item's right option is found the way the course finds
 it, by hashing each option against the item's key. A graded item has no key in the learner's install:
@@ -16,7 +16,8 @@ import nbformat
 import pytest
 
 import momlab
-from momlab import data, exam, grading
+from momlab import data
+from momlab.course import exam, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 OBJECTIVES_FILE = ROOT.parent / "shared" / "EXAM_OBJECTIVES.md"
@@ -384,8 +385,8 @@ def test_graded_test_cells_report_each_item_from_a_hidden_section_and_publish_no
 def test_the_grader_judges_each_graded_item_against_the_solution(solution_key, monkeypatch):
     """The solution reports exactly its answer per item; a learner is judged item by item against it,
     whatever the order and whether answers name options by id or by text."""
-    from momlab.classroom.judge import judge, results_of
-    from momlab.classroom.reference import run
+    from momlab.course.classroom.judge import judge, results_of
+    from momlab.course.classroom.reference import run
 
     answers, _ = solution_key
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # run() sets it too; this restores it afterwards
@@ -415,16 +416,18 @@ def test_the_grader_judges_each_graded_item_against_the_solution(solution_key, m
 def test_widget_builds(practice):
     import ipywidgets as widgets
 
-    box = exam.widget(practice, seed=3)
+    from momlab.course import exam_ui
+
+    box = exam_ui.exam_widget(practice, seed=3)
     assert isinstance(box, widgets.VBox)
-    assert isinstance(exam.widget(seed=3), widgets.VBox)  # by default: the practice items
+    assert isinstance(exam_ui.exam_widget(seed=3), widgets.VBox)  # by default: the practice items
 
 
 def test_widget_checks_answers_keeps_score_and_draws_the_chart(practice):
     import matplotlib
     from matplotlib.figure import Figure
 
-    from momlab import exam_ui
+    from momlab.course import exam_ui
 
     matplotlib.use("Agg")
     items = practice[:12]
@@ -459,7 +462,7 @@ def test_widget_checks_answers_keeps_score_and_draws_the_chart(practice):
 
 
 def test_widget_refuses_an_empty_item_list_and_graded_items(items):
-    from momlab import exam_ui
+    from momlab.course import exam_ui
 
     with pytest.raises(ValueError, match="at least one item"):
         exam_ui.ExamApp([])

@@ -20,7 +20,8 @@ from conftest import (
 )
 
 from momlab import faults
-from momlab.config import Config
+from momlab.bus.config import Config
+from momlab.bus.delivery import fault_hits
 from momlab.faults import FaultyReceiver
 
 SECRET = "s3cret"
@@ -156,14 +157,14 @@ def test_a_receiver_fault_must_be_known():
 # -- the bus's faults ---------------------------------------------------------------------------------
 
 
-def test_chosen_is_a_pure_function_of_its_arguments():
+def test_fault_hits_is_a_pure_function_of_its_arguments():
     keys = range(20_000)
-    hits = [k for k in keys if faults.chosen(5, "duplicate", k, 0.25)]
-    assert hits == [k for k in keys if faults.chosen(5, "duplicate", k, 0.25)]
+    hits = [k for k in keys if fault_hits(5, "duplicate", k, 0.25)]
+    assert hits == [k for k in keys if fault_hits(5, "duplicate", k, 0.25)]
     assert 0.23 < len(hits) / len(keys) < 0.27
-    assert hits != [k for k in keys if faults.chosen(6, "duplicate", k, 0.25)]
-    assert not any(faults.chosen(5, "duplicate", k, 0) for k in range(100))
-    assert all(faults.chosen(5, "duplicate", k, 1) for k in range(100))
+    assert hits != [k for k in keys if fault_hits(6, "duplicate", k, 0.25)]
+    assert not any(fault_hits(5, "duplicate", k, 0) for k in range(100))
+    assert all(fault_hits(5, "duplicate", k, 1) for k in range(100))
 
 
 def test_the_duplicate_fault_sends_the_chosen_deliveries_twice(start_mock, start_receiver):
@@ -172,7 +173,7 @@ def test_the_duplicate_fault_sends_the_chosen_deliveries_twice(start_mock, start
     receiver.register(mock.client)
     send_events(mock, 20)
     rows = wait_for(lambda: finished(mock, "wms", 20), what="20 deliveries")
-    twice = {r["request_id"] for r in rows if faults.chosen(3, "duplicate", r["id"], 0.5)}
+    twice = {r["request_id"] for r in rows if fault_hits(3, "duplicate", r["id"], 0.5)}
     assert 0 < len(twice) < 20
     assert all(r["status"] == "delivered" and r["attempts"] == (2 if r["request_id"] in twice else 1) for r in rows)
     arrived = [e["delivery_id"] for e in receiver.log]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from momlab import catalog
+from momlab.bus import catalog
 
 pytestmark = pytest.mark.xdist_group("load")
 

@@ -1,4 +1,4 @@
-"""momlab.grading: checks for test cells, and proof that failing hidden tests leak no source into feedback."""
+"""momlab.course.grading: checks for test cells, and proof that failing hidden tests leak no source into feedback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from momlab import grading
+from momlab.course import grading
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -54,8 +54,8 @@ def test_feedback_of_failing_hidden_tests_quotes_no_hidden_source(tmp_path):
     """A synthetic lab whose hidden tests fail for a learner in every way they can: a result that
     differs, code that raises, a result never reported. Graded and fed back through `momlab class`, the
     page says which hidden checks failed, and shows none of their lines."""
-    from momlab.classroom import autograde, feedback
-    from momlab.classroom.course import Course
+    from momlab.course.classroom import autograde, feedback
+    from momlab.course.classroom.course import Course
 
     lab = "99-leak-check"
     hidden = f"### BEGIN HIDDEN TESTS\n{HIDDEN_SECRET}\n"
@@ -87,6 +87,6 @@ def test_feedback_of_failing_hidden_tests_quotes_no_hidden_source(tmp_path):
 
 
 def sandbox_available() -> bool:
-    from momlab.classroom import sandbox
+    from momlab.course.classroom import sandbox
 
     return sandbox.available()

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from momlab import grading
-from momlab.classroom import judge, scan
-from momlab.grading import RESULT_MIME
+from momlab.course import grading
+from momlab.course.classroom import judge, scan
+from momlab.course.grading import RESULT_MIME
 
 
 def graded_cell(grade_id: str, reports: list[tuple[str, object]], points: float = 2):
@@ -97,7 +97,7 @@ def test_scan_flags_tampering_and_not_ordinary_answers():
         nbformat.v4.new_code_cell("from momlab import grading\ngrading.check = print"),
         nbformat.v4.new_code_cell("get_ipython().ast_transformers.append(None)"),
         nbformat.v4.new_code_cell("%config InlineBackend.figure_format = 'svg'"),
-        nbformat.v4.new_code_cell("import sys\nsys.modules['momlab.grading'] = None"),
+        nbformat.v4.new_code_cell("import sys\nsys.modules['momlab.course.grading'] = None"),
         nbformat.v4.new_code_cell("print(In[-1])"),
         nbformat.v4.new_code_cell("%timeit sorted([3, 1])"),
     )

@@ -37,7 +37,7 @@ import nbformat
 import pytest
 from hub_tools import DEPLOY, ROOT, Hub, Learner, Machine, Postgres, User, environment, probe, run_as
 
-from momlab.classroom import feedback, synthetic
+from momlab.course.classroom import feedback, synthetic
 
 pytestmark = pytest.mark.xdist_group(name="jupyterhub")
 
@@ -50,7 +50,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 GRADES = """
 import json, sys, warnings
 from nbgrader.api import Gradebook
-from momlab.classroom.course import Course
+from momlab.course.classroom.course import Course
 warnings.simplefilter("ignore")
 course = Course.at(sys.argv[1])
 with Gradebook(course.db_url) as gradebook:
@@ -305,7 +305,7 @@ def test_collect_takes_no_link_and_nothing_in_another_learners_name(tmp_path):
     from nbgrader.apps import NbGrader
     from nbgrader.coursedir import CourseDirectory
 
-    from momlab.classroom.exchange import OwnCollect
+    from momlab.course.classroom.exchange import OwnCollect
 
     course_dir = tmp_path / "course"
     inbound = tmp_path / "exchange" / COURSE_ID / "inbound"

@@ -20,7 +20,8 @@ from conftest import (
     wait_for,
 )
 
-from momlab import MomClient, MomError, catalog
+from momlab import MomClient, MomError
+from momlab.bus import catalog
 
 PACKAGE = {"id": "PKG-1", "carrier": "UPS", "tracking_number": "1Z999", "tracking_link": "https://ups.example/1Z999",
            "details": {"weight": 1.2, "weight_unit": "kg"}}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import LINES_SHIPPED, ORDER_CREATE, deliveries, post, rpc, rpc_error, wait_delivered
 
-from momlab import catalog, payments
+from momlab import payments
+from momlab.bus import catalog
 
 VALIDATE = "magento.payments.payments_management.validate"
 CAPTURE = "magento.payments.payments_management.capture"

@@ -17,8 +17,8 @@ from conftest import (
     wait_for,
 )
 
-from momlab import catalog
-from momlab.flows.postsales import return_params
+from momlab.bus import catalog
+from momlab.orders import return_params
 
 AUTHORIZE = "magento.postsales.return_management.authorize"
 RETURN_UPDATED = "magento.postsales.return_management.updated"

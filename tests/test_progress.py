@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from momlab import objectives, outcomes, progress
-from momlab.classroom import synthetic
+from momlab.course import objectives, outcomes, progress
+from momlab.course.classroom import synthetic
 
 pytestmark = pytest.mark.xdist_group(name="progress")
 

@@ -1,4 +1,4 @@
-"""The grading sandbox (momlab.classroom.sandbox): real kernels in bubblewrap, driven by nbclient and by a
+"""The grading sandbox (momlab.course.classroom.sandbox): real kernels in bubblewrap, driven by nbclient and by a
 real `nbgrader autograde` of a tiny course, with learner code that tries to get out of it."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from momlab.classroom import sandbox
-from momlab.classroom.limits import Limits
-from momlab.errors import UserError
-from momlab.progress import KERNEL_ARGUMENTS
+from momlab.course.classroom import sandbox
+from momlab.course.classroom.limits import Limits
+from momlab.course.errors import UserError
+from momlab.course.progress import KERNEL_ARGUMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -302,7 +302,7 @@ def test_a_kernel_that_dies_leaves_nothing_behind():
 
 def test_killing_the_grader_kills_the_sandbox(tmp_path):
     marker = f"momlab-orphan-{uuid.uuid4().hex}"
-    script = ("import sys\nfrom nbformat.v4 import new_code_cell, new_notebook\nfrom momlab.classroom import sandbox\n"
+    script = ("import sys\nfrom nbformat.v4 import new_code_cell, new_notebook\nfrom momlab.course.classroom import sandbox\n"
               f"nb = new_notebook(cells=[new_code_cell(sys.argv[1]), new_code_cell('import time; time.sleep(600)')], metadata={KERNELSPEC!r})\n"
               "client = sandbox.SandboxedClient(nb, timeout=None)\n"
               "client.on_cell_start = lambda **kw: print(client.km._group, client.km._home, flush=True)\n"
@@ -405,7 +405,7 @@ def _grade_course(tmp_path_factory) -> dict:
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from momlab.classroom.course import Course, tools_on_path
+    from momlab.course.classroom.course import Course, tools_on_path
 
     root = tmp_path_factory.mktemp("course")
     _make_course(root)

@@ -17,8 +17,9 @@ import requests
 from conftest import ORDER_CREATE, ROOT, Served, order_params, post, rpc, wait_for
 from starlette.routing import Route
 
-from momlab import data, jsonrpc
-from momlab.app import create_app
+from momlab import data
+from momlab.bus import jsonrpc
+from momlab.bus.app import create_app
 from momlab.connector import envphp
 from momlab.connector.phparray import PhpReadError
 from momlab.receiver import Receiver
@@ -136,7 +137,7 @@ def test_secrets_are_compared_in_constant_time_only():
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "hmac.compare_digest":
                 digests.append(relative)
     assert plain == []
-    assert {"auth.py", "signing.py"} <= set(digests)  # client secrets and delivery signatures
+    assert {"bus/auth.py", "bus/signing.py"} <= set(digests)  # client secrets and delivery signatures
 
 
 def test_every_signature_check_goes_through_signing_verify():
@@ -213,7 +214,7 @@ def test_the_journal_page_puts_values_in_as_text_only(mock):
     assert "script-src" in page.headers["Content-Security-Policy"]
     rows = requests.get(mock.url + "/journal", timeout=5)
     assert rows.headers["content-type"].startswith("application/json") and nasty in rows.json()[-1]["body"]["params"]["order"]["id"]
-    script = (SRC / "journal.html").read_text(encoding="utf-8")
+    script = (SRC / "bus" / "journal.html").read_text(encoding="utf-8")
     assert "textContent" in script
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", script)
 
@@ -236,7 +237,7 @@ def test_php_code_in_env_php_is_refused_and_has_no_effect(tmp_path, code):
 
 def test_a_receiver_refuses_a_body_signed_for_another_body(start_receiver):
     receiver: Receiver = start_receiver(handlers={ORDER_CREATE: lambda params: {}})
-    from momlab import signing
+    from momlab.bus import signing
 
     body = b'{"jsonrpc":"2.0","id":"d1","method":"%s","params":{}}' % ORDER_CREATE.encode()
     other = body.replace(b"d1", b"d2")

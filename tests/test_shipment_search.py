@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from conftest import CHANGE_STATUS, LINES_SHIPPED, ORDER_CREATE, order_params, post, rpc, rpc_error
 
-from momlab import catalog
+from momlab.bus import catalog
 
 SEARCH = "magento.logistics.shipment_request_repository.search"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import ORDER_CREATE, REQUEST_SHIPMENT, order_params, post, rpc, rpc_error, wait_for
 
-from momlab import catalog, payments
+from momlab import payments
+from momlab.bus import catalog
 
 LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
 REVALIDATE = "magento.payments.payments_management.revalidate"

@@ -18,7 +18,8 @@ from conftest import (
     wait_for,
 )
 
-from momlab import catalog, data
+from momlab import data
+from momlab.bus import catalog
 
 SOURCE = "WH-EAST"  # in AGG-WEB and AGG-RETAIL (data/aggregate_sources.csv)
 

@@ -1,12 +1,13 @@
 """Store fulfilment on real state: in-store pickup, ship from store, ship to store, and picking with
-confirm and decline (flows/instore.py, the In-Store Interface stand-ins of momlab.backoffice)."""
+confirm and decline (flows/instore.py, the In-Store Interface stand-ins of momlab.bus.admin)."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import ORDER_CREATE, REQUEST_SHIPMENT, SHIPMENT_DONE, STOCK_UPDATE, UPDATED, order_params, wait_for
 
-from momlab import MomError, catalog
+from momlab import MomError
+from momlab.bus import catalog
 
 DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 CAPTURE = "magento.payments.payments_management.capture"

@@ -1,7 +1,7 @@
 """Hosted mode and tunnels: a hosted MOM cannot call this machine; a tunnel's URL gets through.
 
 Safety: every connection in these tests goes to 127.0.0.1. Private and public addresses appear only
-as text for momlab.hosted's classifier, or registered in hosted mode where the bus refuses them
+as text for momlab.bus.hosted's classifier, or registered in hosted mode where the bus refuses them
 before opening any connection (and the tests check nothing was opened).
 """
 
@@ -16,7 +16,7 @@ import requests
 from conftest import REGISTER, UPDATED, free_port, register, run_cli, wait_for
 
 import momlab
-from momlab import catalog, hosted, jsonrpc, signing, tunnel
+from momlab.bus import catalog, hosted, jsonrpc, signing, tunnel
 from momlab.client import MomError
 
 EVENT = catalog.example(UPDATED)

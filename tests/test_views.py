@@ -18,7 +18,7 @@ from conftest import (
     wait_for,
 )
 
-from momlab import catalog
+from momlab.bus import catalog
 
 STATE_VIEWS = ("orders", "order_lines", "shipment_requests", "shipments", "remotes", "source_stock", "aggregate_stock",
                "sources", "aggregates", "sales_channels", "products", "aggregate_sources")

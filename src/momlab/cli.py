@@ -1,5 +1,5 @@
 """The `momlab` command: `momlab serve` runs the mock standalone for integrators; `momlab progress` shows a
-learner which exercises pass; `momlab class ...` grades a class (momlab.classroom)."""
+learner which exercises pass; `momlab class ...` grades a class (momlab.course.classroom)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sqlite3
 import sys
 import threading
 
-from .config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, default_config
-from .progress import DEFAULT_WORKERS
+from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, default_config
+from momlab.course.progress import DEFAULT_WORKERS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     progress.add_argument("--path", default=None, help="the folder holding your labs (default: notebooks/, or the labs here)")
     progress.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="notebooks run at once (default: two per core, %(default)s here)")
     progress.add_argument("--html", default=None, metavar="FILE", help="also write the tables and chart to this HTML file")
-    from .classroom.cli import add_commands
+    from momlab.course.classroom.cli import add_commands
 
     add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    from .errors import UserError
+    from momlab.course.errors import UserError
 
     try:
         return _progress(args) if args.command == "progress" else _class(args)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _progress(args) -> int:
-    from . import progress
+    from momlab.course import progress
 
     result = progress.run(args.path, workers=args.workers)
     print(result.text(), end="")
@@ -61,7 +61,7 @@ def _progress(args) -> int:
 
 
 def _class(args) -> int:
-    from .classroom.cli import run
+    from momlab.course.classroom.cli import run
 
     return run(args)
 
@@ -74,8 +74,8 @@ def _port(text: str) -> int:
 
 
 def _serve(args) -> int:
-    from .mock import Mock
-    from .tunnel import Tunnel
+    from momlab.bus.tunnel import Tunnel
+    from momlab.mock import Mock
 
     settings = {"auth": not args.no_auth, "client_id": args.client_id, "client_secret": args.client_secret, "hosted": args.hosted}
     try:

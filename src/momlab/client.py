@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import time
@@ -14,41 +13,14 @@ from typing import Any
 
 import requests
 
-from .config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from momlab.bus.jsonrpc import RpcError
 
 ROUTES = ("api", "remote", "delegate", "events")
 
 
-class MomError(Exception):
-    """The bus refused a message. `code`, `message` and `data` are the JSON-RPC error's members."""
-
-    def __init__(self, code: int, message: str, data: Any = None, http_status: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data or {}
-        self.http_status = http_status
-
-    @property
-    def path(self) -> str | None:
-        return self.data.get("path") if isinstance(self.data, dict) else None
-
-    def __str__(self) -> str:
-        where = f" (at {self.path})" if self.path else ""
-        return f"[{self.code}] {self.message}{where}"
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<li><code>{html.escape(str(p.get('path')))}</code> {html.escape(str(p.get('message')))}</li>"
-            for p in (self.data.get("problems") or [] if isinstance(self.data, dict) else [])
-        )
-        return (
-            '<div style="border-left:4px solid #b00020;padding:.4em .8em;background:#fff5f5">'
-            f"<b>The bus refused the message</b> (JSON-RPC error {self.code}, HTTP {self.http_status})<br>"
-            f"{html.escape(self.message)}"
-            + (f"<ul>{rows}</ul>" if rows else "")
-            + "</div>"
-        )
+# The bus raises and this client receives the same JSON-RPC error: one class for both.
+MomError = RpcError
 
 
 class MomClient:
@@ -82,7 +54,7 @@ class MomClient:
             )
             doc = _json(answer)
             if answer.status_code != 200:
-                raise MomError(-32001, f"Could not get a token: {doc.get('error_description') or answer.text}", {}, answer.status_code)
+                raise MomError(-32001, f"Could not get a token: {doc.get('error_description') or answer.text}", {}, http_status=answer.status_code)
             self._token = doc["access_token"]
             self._token_expires = time.time() + float(doc.get("expires_in", 3600))
         return self._token
@@ -96,9 +68,9 @@ class MomClient:
         body = _json(answer)
         if "error" in body:
             error = body["error"]
-            raise MomError(error.get("code"), error.get("message"), error.get("data"), answer.status_code)
+            raise MomError.from_object(error, answer.status_code)
         if answer.status_code != 200 or "result" not in body:
-            raise MomError(-32603, f"Unexpected answer from the bus: HTTP {answer.status_code} {answer.text[:200]}", {}, answer.status_code)
+            raise MomError(-32603, f"Unexpected answer from the bus: HTTP {answer.status_code} {answer.text[:200]}", {}, http_status=answer.status_code)
         return body["result"]
 
     def notify(self, method: str, params: dict, route: str = "api", service: str = "oms") -> requests.Response:

@@ -22,7 +22,6 @@ fault on a mock of its own, and hands back the evidence: the journal and each re
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import random
 import shutil
@@ -33,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .receiver import Receiver
+from momlab.receiver import Receiver
 
 RECEIVER_FAULTS = (None, "down", "slow", "error")
 
@@ -55,17 +54,6 @@ UPDATED = "magento.sales.order_management.updated"
 REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
 LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
 SHIPMENT_DONE = "magento.logistics.fulfillment_management.customer_shipment_done"
-
-
-def chosen(seed: int, kind: str, key: Any, rate: float) -> bool:
-    """Does the fault `kind` hit the item `key`? A pure function of its arguments, so a run can be
-    repeated exactly: about `rate` of all keys are hit."""
-    if rate <= 0:
-        return False
-    if rate >= 1:
-        return True
-    digest = hashlib.sha256(f"{seed}:{kind}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
 class RemoteFault(RuntimeError):
@@ -216,9 +204,9 @@ def simulate(fault: str | None = None, seed: int = 0, orders: int = 3) -> Run:
     """
     if fault not in SIMULATED:
         raise ValueError(f"fault must be one of {', '.join(map(repr, SIMULATED))}; got {fault!r}.")
-    from . import orders as order_builder
-    from .config import Config
-    from .mock import Mock
+    from momlab import orders as order_builder
+    from momlab.bus.config import Config
+    from momlab.mock import Mock
 
     rng = random.Random(f"momlab-run:{seed}")
     config = Config(step_delay=0.0, backoff=60.0, max_attempts=3, delivery_timeout=1.0)

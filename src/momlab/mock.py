@@ -13,14 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import seed
-from .app import create_app
-from .bus import Bus
-from .client import MomClient
-from .config import Config, default_config
-from .delivery import Deliverer
-from .server import ServerThread
-from .store import Store
+from momlab.bus import seed
+from momlab.bus.app import create_app
+from momlab.bus.config import Config, default_config
+from momlab.bus.delivery import Deliverer
+from momlab.bus.dispatch import Bus
+from momlab.bus.server import ServerThread
+from momlab.bus.store import Store
+from momlab.client import MomClient
 
 
 class Mock:
@@ -57,20 +57,14 @@ class Mock:
         """Create (or update) a sales channel and its one stock aggregate: the mock's stand-in for OMS
         Admin > System > Stock aggregates and Sales channels (the create / update messages' topic names
         are not public). Also POST /admin/sales_channels. Raises MomError with what to fix."""
-        from . import admin
-        from .client import MomError
-        from .jsonrpc import RpcError
-
-        try:
-            return admin.save_sales_channel(self.store, {"id": id, "name": name, "aggregate_id": aggregate_id})
-        except RpcError as error:
-            raise MomError(error.code, error.message, error.data, error.http_status) from None
+        from momlab.bus import sales_channels as admin
+        return admin.save_sales_channel(self.store, {"id": id, "name": name, "aggregate_id": aggregate_id})
 
     @property
     def admin(self):
         """OMS screens and jobs that no bus message drives (sourcing waves, the In-Store Interface),
-        as Python calls: see momlab.backoffice."""
-        from .backoffice import Admin
+        as Python calls: see momlab.bus.admin."""
+        from momlab.bus.admin import Admin
 
         return Admin(self)
 
@@ -94,7 +88,7 @@ class Mock:
         order_id, route or caused_by (the inbound row an outbound message came from)."""
         import pandas as pd
 
-        from . import views
+        from momlab.bus import views
 
         rows = views.journal(self.store, {k: v for k, v in filters.items() if v is not None})
         columns = ["id", "at", "direction", "route", "method", "remote", "status", "attempts", "error_code", "error", "order_id", "caused_by", "request_id", "body", "response"]
@@ -107,7 +101,7 @@ class Mock:
         as a DataFrame."""
         import pandas as pd
 
-        from . import views
+        from momlab.bus import views
 
         return pd.DataFrame(views.state(self.store, view, query))
 

@@ -9,7 +9,7 @@ SHIPPING whose sku is the method.
 
 from __future__ import annotations
 
-from . import data
+from momlab import data
 
 ADDRESS = {
     "reference": "addr-1",
@@ -84,3 +84,18 @@ def _line(line_id: str, number: int, sku: str, price: float, kind: str, currency
         },
         "status": None,
     }
+
+
+def return_params(order_id: str, lines: list, reason: str = "OTHER", reason_description: str = "", sales_channel_id: str | None = None, user: str = "customer") -> dict:
+    """params for return_management.authorize: `lines` are order-line ids, or dicts with `id` /
+    `line_number` (and optionally `sku`, `reason`, `reason_description`)."""
+    built = []
+    for line in lines:
+        entry = {"id": str(line)} if not isinstance(line, dict) else dict(line)
+        entry.setdefault("reason", reason)
+        entry.setdefault("reason_description", reason_description)
+        built.append(entry)
+    params = {"return": {"order_id": str(order_id), "user": user, "lines": built}}
+    if sales_channel_id is not None:
+        params["return"]["sales_channel_id"] = sales_channel_id
+    return params

@@ -30,8 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import jsonrpc, signing
-from .server import Served
+from momlab.bus import jsonrpc, signing
+from momlab.bus.server import Served
 
 Handler = Callable[[dict], Any]
 

@@ -10,7 +10,7 @@ and wh_west_stock_1800.csv are two of its exports) and the hidden tests' inputs:
 What to do with two exports (the DELTA between them, FULL and NONZERO snapshots, adjustments,
 batches of at most 10,000 SKUs, what OMS does with each mode) is what the lab's exercises ask, so
 none of it is here: the instructor's solution notebook holds the reference answers, outside the
-package. What OMS does with a snapshot is the mock's (momlab.flows.stock).
+package. What OMS does with a snapshot is the mock's (momlab.bus.flows.stock).
 """
 
 from __future__ import annotations

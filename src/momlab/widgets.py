@@ -17,8 +17,8 @@ import json
 import re
 from typing import Any
 
-from . import catalog
-from .client import MomError
+from momlab.bus import catalog
+from momlab.client import MomError
 
 STATUS_COLOURS = {"rejected": "#b00020", "failed": "#b00020", "retrying": "#8a5a00", "pending": "#8a5a00", "delivered": "#1b6e20", "ok": "#1b6e20"}
 # Tables in the widgets: compact, and scrolled inside a box rather than pushing the page down.

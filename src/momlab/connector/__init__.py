@@ -12,14 +12,14 @@ SQLite database of its own, so that every decision the exam asks about can be pr
   auth.json, env.php and config.php (labs 06 and 08).
 """
 
-from .catalog import BATCH_SIZE
-from .connector import SUBSCRIBES, Connector
-from .envphp import Finding, Report, check
-from .errors import ConfigError, ConnectorError, HandlerError
-from .extensions import EVENTS, TARGETS, ExtensionError
-from .messagelog import ERROR, INCOMING, NEW, OUTGOING, SUCCESS
-from .phparray import PhpReadError, read
-from .processor import ProcessInterrupted
+from momlab.connector.catalog import BATCH_SIZE
+from momlab.connector.connector import SUBSCRIBES, Connector
+from momlab.connector.envphp import Finding, Report, check
+from momlab.connector.errors import ConfigError, ConnectorError, HandlerError
+from momlab.connector.extensions import EVENTS, TARGETS, ExtensionError
+from momlab.connector.messagelog import ERROR, INCOMING, NEW, OUTGOING, SUCCESS
+from momlab.connector.phparray import PhpReadError, read
+from momlab.connector.processor import ProcessInterrupted
 
 __all__ = [
     "BATCH_SIZE", "EVENTS", "ERROR", "INCOMING", "NEW", "OUTGOING", "SUBSCRIBES", "SUCCESS", "TARGETS",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 
-from .. import data
+from momlab import data
 
 TOPIC = "magento.catalog.product_management.updated"
 BATCH_SIZE = 5000

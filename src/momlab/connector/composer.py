@@ -13,8 +13,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import versions
-from .envphp import Finding
+from momlab.connector import versions
+from momlab.connector.envphp import Finding
 
 _PLACEHOLDER = re.compile(r"<[^<>]*>|\byour[-_ ]|\bchange[-_ ]?me\b|^x+$", re.IGNORECASE)
 

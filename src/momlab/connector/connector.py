@@ -23,15 +23,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import catalog, envphp, inventory, phparray, sales
-from .endpoint import Endpoint
-from .errors import ConfigError
-from .extensions import Extensions
-from .messagelog import ERROR, INCOMING, NEW, OUTGOING, SUCCESS, MessageLog
-from .processor import HANDLERS, Processor, Run
-from .progress import Progress
-from .store import ConnectorStore
-from .transport import BusRefused, BusUnavailable, Transport
+from momlab.connector import catalog, envphp, inventory, phparray, sales
+from momlab.connector.endpoint import Endpoint
+from momlab.connector.errors import ConfigError
+from momlab.connector.extensions import Extensions
+from momlab.connector.messagelog import ERROR, INCOMING, NEW, OUTGOING, SUCCESS, MessageLog
+from momlab.connector.processor import HANDLERS, Processor, Run
+from momlab.connector.progress import Progress
+from momlab.connector.store import ConnectorStore
+from momlab.connector.transport import BusRefused, BusUnavailable, Transport
 
 # Topics the connector consumes: it is a sales channel (mom-reference.md 5.8, 5.9).
 SUBSCRIBES = sorted(HANDLERS)
@@ -246,7 +246,7 @@ class Connector:
         """MCOM > Message Log as a DataFrame (index: message id), filtered like the admin grid."""
         import pandas as pd
 
-        from .messagelog import COLUMNS
+        from momlab.connector.messagelog import COLUMNS
 
         rows = self.log.rows(topic=topic, direction=direction, status=status, reference=reference, limit=limit)
         return pd.DataFrame(rows, columns=COLUMNS).set_index("id")
@@ -409,7 +409,7 @@ class Connector:
     def _progress(self, export_id: int, progress: bool | None):
         if progress is False:
             return None
-        from .progress import _in_kernel
+        from momlab.connector.progress import _in_kernel
 
         status = self.export_status(export_id)
         if progress is None and (not _in_kernel() or status["total"] < PROGRESS_FROM):

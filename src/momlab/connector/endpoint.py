@@ -15,11 +15,11 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 
-from .. import jsonrpc, signing
-from ..receiver import remote_app
-from ..server import Served
-from .messagelog import INCOMING
-from .processor import HANDLERS
+from momlab.bus import jsonrpc, signing
+from momlab.bus.server import Served
+from momlab.connector.messagelog import INCOMING
+from momlab.connector.processor import HANDLERS
+from momlab.receiver import remote_app
 
 PATH = "/servicebus"
 

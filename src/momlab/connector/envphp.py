@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import phparray
+from momlab.connector import phparray
 
 BLOCK = "serviceBus"
 

@@ -18,7 +18,7 @@ except unlimited ones.
 
 from __future__ import annotations
 
-from .errors import ConfigError, HandlerError
+from momlab.connector.errors import ConfigError, HandlerError
 
 
 def map_aggregate(db, stock_code: str, website_code: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC
 from typing import Any
 
-from .store import ConnectorStore
+from momlab.connector.store import ConnectorStore
 
 NEW, SUCCESS, ERROR = "NEW", "SUCCESS", "ERROR"
 STATUSES = (NEW, SUCCESS, ERROR)

@@ -14,8 +14,8 @@ config.php is read with phparray: never run.
 
 from __future__ import annotations
 
-from . import phparray, versions
-from .envphp import Finding
+from momlab.connector import phparray, versions
+from momlab.connector.envphp import Finding
 
 MESSAGE_BUS = "Magento_InventoryMessageBus"
 CONNECTOR_MODULES = (

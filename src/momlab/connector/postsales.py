@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from .errors import HandlerError
+from momlab.connector.errors import HandlerError
 
 
 def on_return_updated(ctx, params: dict) -> dict:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import composer, envphp, modules, phparray, versions
-from .envphp import Finding
+from momlab.connector import composer, envphp, modules, phparray, versions
+from momlab.connector.envphp import Finding
 
 
 @dataclass

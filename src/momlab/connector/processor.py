@@ -25,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import inventory, postsales, sales
-from .errors import HandlerError
-from .extensions import ExtensionError
-from .messagelog import ERROR, INCOMING, OUTGOING, SUCCESS
-from .transport import BusRefused, BusUnavailable
+from momlab.connector import inventory, postsales, sales
+from momlab.connector.errors import HandlerError
+from momlab.connector.extensions import ExtensionError
+from momlab.connector.messagelog import ERROR, INCOMING, OUTGOING, SUCCESS
+from momlab.connector.transport import BusRefused, BusUnavailable
 
 COMMIT_EVERY = 100  # catalog-export messages whose statuses are committed together
 RETRY_WINDOW = 48 * 3600  # seconds during which an undelivered outgoing message is retried [doc]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 
-from .. import orders as mom_orders
-from .errors import ConfigError, HandlerError
+from momlab import orders as mom_orders
+from momlab.connector.errors import ConfigError, HandlerError
 
 PAYMENT_METHOD = "checkmo"  # the public example order's Commerce payment method (check / money order)
 
