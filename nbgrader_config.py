@@ -17,7 +17,7 @@ c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
 
-# Feedback never shows hidden tests: their source is removed (tracebacks are trimmed by momlab.grading).
+# Feedback never shows hidden tests: their source is removed (tracebacks are trimmed by momlab.course.grading).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from momlab.server import ServerThread
+from momlab.bus.server import ServerThread
 
 
 async def bare(request):

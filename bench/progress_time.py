@@ -3,7 +3,7 @@
     .venv/bin/python bench/progress_time.py [--workers N] [--only 01]
 
 Builds a learner's folder from the release notebooks with every answer cell filled in from the
-solutions (no hidden tests, as a learner's copy has), runs momlab.progress over it, and prints the
+solutions (no hidden tests, as a learner's copy has), runs momlab.course.progress over it, and prints the
 seconds against the target of one minute, and how many exercises passed (all of them should).
 The last line printed is JSON for bench/run_all.py.
 """
@@ -23,8 +23,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from momlab import progress  # noqa: E402
-from momlab.classroom import synthetic  # noqa: E402
+from momlab.course import progress  # noqa: E402
+from momlab.course.classroom import synthetic  # noqa: E402
 
 TARGET_S = 60.0
 

@@ -4,4 +4,4 @@
 # a PostgreSQL gradebook refuses an assignment without a course (SQLite lets it pass).
 c.CourseDirectory.course_id = "momlab"
 # Collecting takes a submission only from the learner it names, and never follows a link in it.
-c.ExchangeFactory.collect = "momlab.classroom.exchange.OwnCollect"
+c.ExchangeFactory.collect = "momlab.course.classroom.exchange.OwnCollect"
