@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fuzz.py [--cases 10000] [--seed N]
 
-The cases (tests/fuzz_cases.py) are envelopes built member by member, params generated from every
+The cases (tests/support/fuzz_cases.py) are envelopes built member by member, params generated from every
 catalog message's params_schema, and each message's valid example with one thing broken. Every
 answer must be a conforming JSON-RPC 2.0 response and never a 5xx (fuzz_cases.check). The last
 line printed is JSON for bench/run_all.py.
@@ -19,10 +19,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.support
 
-import fuzz_cases as fc  # noqa: E402
-import load_tools as lt  # noqa: E402
+from tests.support import fuzz_cases as fc  # noqa: E402
+from tests.support import load as lt  # noqa: E402
+from tests.support.servers import StandaloneServer  # noqa: E402
 
 
 def main() -> int:
@@ -32,7 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     with tempfile.TemporaryDirectory(prefix="momlab-fuzz-") as folder:
-        server = lt.Standalone(Path(folder) / "fuzz.sqlite")
+        server = StandaloneServer(db=Path(folder) / "fuzz.sqlite")
         try:
             started = time.perf_counter()
             seen = fc.run(server.url, lt.token(server.url), args.cases, derandomize=False, seed=seed)

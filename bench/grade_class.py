@@ -5,7 +5,7 @@ cluster, and the projected time for 100 and 500 learners on N machines.
     python bench/grade_class.py --learners 6 --mode local
     python bench/grade_class.py --learners 3 --labs 01-mom-api,07-mom-knowledge --mode cluster
 
-A synthetic class (momlab.course.classroom.synthetic) in a temporary course: learners hand in, in turn, the
+A synthetic class (tests/support/synthetic.py) in a temporary course: learners hand in, in turn, the
 solution, the release unchanged, and a half-solved notebook, so the mix is one third each. (Endless
 loops and floods are left out: each costs a fixed 30 s cell timeout, which would swamp the figure;
 the tests cover them.) "local" grades it with `momlab class autograde`'s pool (--workers at once);
@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # momlab, and tests.support
 
-from momlab.course.classroom import autograde, synthetic  # noqa: E402
+from momlab.course.classroom import autograde  # noqa: E402
 from momlab.course.classroom.course import Course  # noqa: E402
 from momlab.course.progress import DEFAULT_WORKERS  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 MIX = ("solution", "blank", "half")
 MACHINES = (1, 2, 4, 8)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/load.py --crash [--clients 8] [--messages 2500]    # kill -9 part way, restart
 
 Each client sends a mix of order creates, stock updates, shipments, queries and invalid messages
-(tests/load_tools.py) to `momlab serve` with three signed subscribers registered. Afterwards the
+(tests/support/load.py) to `momlab serve` with three signed subscribers registered. Afterwards the
 journal is read straight from SQLite: every acknowledged message must be there exactly once, no
 answer may be a 5xx, and every delivery must end delivered or failed. With --crash the mock is
 killed with SIGKILL once a third of the messages are answered, started again on the same database,
@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.support
 
-import load_tools as lt  # noqa: E402
+from tests.support import load as lt  # noqa: E402
 
 
 def main() -> int:

@@ -21,10 +21,10 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # momlab, and tests.support
 
 from momlab.course import progress  # noqa: E402
-from momlab.course.classroom import synthetic  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 TARGET_S = 60.0
 

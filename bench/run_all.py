@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 
 # name -> (script, full arguments, quick arguments)
 BENCHES = {
-    "mock_rate": ("mock_rate.py", ["--seconds", "5"], ["--seconds", "1"]),
+    "mock_rate": ("mock_rate.py", ["--seconds", "5"], ["--seconds", "1", "--rounds", "1"]),
     "lifecycle": ("lifecycle.py", [], ["--orders", "20", "--starts", "2"]),
     "inventory_delta": ("inventory_delta.py", [], ["--skus", "100000", "--sample", "5000"]),
     "load": ("load.py", ["--clients", "8", "--messages", "2500"], ["--clients", "4", "--messages", "150"]),
@@ -70,15 +70,17 @@ def rows(results: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
         return "yes" if flag else "NO"
 
     rate = results.get("mock_rate")
-    if rate:
+    if rate and rate.get("skipped"):
+        table.append(("order create (wrk)", f"skipped: {rate['skipped']}", ">= 1,000/s and >= 40% of bare", "NO"))
+    elif rate:
         for clients in (1, 8):
             r = rate.get(f"clients_{clients}")
             if r:
                 figure = f"{r['rate']:,.0f}/s p50 {r['p50_ms']} ms p99 {r['p99_ms']} ms; {r['ratio']:.0%} of bare ({r['bare_rate']:,.0f}/s)"
                 if clients == 1:
-                    table.append(("order create, 1 client", figure, ">= 1,000/s and >= 40% of bare", met(r["rate"] >= 1000 and r["ratio"] >= 0.4)))
+                    table.append(("order create, 1 connection", figure, ">= 1,000/s and >= 40% of bare", met(r["rate"] >= 1000 and r["ratio"] >= 0.4)))
                 else:
-                    table.append((f"order create, {clients} clients", figure, ">= 40% of bare", met(r["ratio"] >= 0.4)))
+                    table.append((f"order create, {clients} connections", figure, ">= 40% of bare", met(r["ratio"] >= 0.4)))
     life = results.get("lifecycle")
     if life:
         table.append(("order life (create -> shipment done)", f"p50 {life['p50_ms']} ms, p99 {life['p99_ms']} ms", "p50 < 200 ms", met(life["p50_ms"] < 200)))

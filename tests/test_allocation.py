@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED, order_params, wait_delivered, wait_for
 
 from momlab import MomError
 from momlab.bus import catalog
-
-LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
+from tests.support.builders import order_params
+from tests.support.mocks import wait_delivered, wait_for
+from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 
 
 def stock(mock, aggregate, sku):

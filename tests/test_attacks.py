@@ -1,4 +1,4 @@
-"""Grading a class that includes cheaters: every attack of tests/attack_corpus.py handed in for lab 01,
+"""Grading a class that includes cheaters: every attack of tests/support/attack_corpus.py handed in for lab 01,
 beside an honest learner, graded through `momlab class` in its sandbox. Each attack scores at most its
 honest work, reads nothing of the instructor's side, writes nothing outside its sandbox, leaves no
 process behind, stays within its limits, and is flagged where the instructor should look."""
@@ -13,16 +13,17 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from attack_corpus import ATTACKS, CHANGED_TEST
 
-from momlab.course.classroom import autograde, export, feedback, flags, report, sandbox, synthetic
+from momlab.course.classroom import autograde, export, feedback, flags, report, sandbox
 from momlab.course.classroom.course import Course
+from tests.support import synthetic
+from tests.support.attack_corpus import ATTACKS, CHANGED_TEST
+from tests.support.paths import ROOT
 
-pytestmark = [pytest.mark.xdist_group(name="attacks"),
+pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available() and not __import__("os").environ.get("CI"),
                                  reason="bubblewrap is not installed (apt-get install bubblewrap)")]
 
-ROOT = Path(__file__).resolve().parents[1]
 LAB, NOTEBOOK, FULL = "01-mom-api", "01-mom-api.ipynb", 12
 MARKER = f"momlab-attack-{int(time.time())}"
 

@@ -6,10 +6,12 @@ import base64
 
 import pytest
 import requests
-from conftest import REGISTER, RPC_ROUTES, UNREGISTER, post, rpc, rpc_error, wait_for
 
 from momlab import MomClient
 from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from tests.support.mocks import wait_for
+from tests.support.rpc import RPC_ROUTES, post, rpc, rpc_error
+from tests.support.topics import REGISTER, UNREGISTER
 
 GOOD = {"grant_type": "client_credentials", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
 
@@ -173,4 +175,5 @@ def test_get_views_need_no_token(mock):
 def test_manual_retry_needs_a_token(mock):
     answer = requests.post(mock.url + "/journal/1/retry", timeout=5)
     assert answer.status_code == 401
-    assert "Authorization" in answer.json()["error"]
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization" in answer.json()["error"]["message"]

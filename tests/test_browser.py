@@ -1,10 +1,10 @@
-"""What a learner sees, in a real browser: JupyterLab with the release notebooks, the widgets, and the
-mock's live journal page. Playwright drives Debian's Chromium (`apt-get install chromium`); it never
-downloads a browser.
+"""What a learner sees, in a real browser: JupyterLab as `make lab` opens it, every release notebook
+run with Run > Run All Cells, the widgets, and the mock's live journal page. Playwright drives Debian's
+Chromium (`apt-get install chromium`); it never downloads a browser.
 
 They are part of `make test`; `make test-browser` runs only them. Without Chromium they skip with a
 message, except under CI (CI=true), where a missing browser is a failure. Screenshots land in
-test-artifacts/ (git-ignored), with JupyterLab's log.
+test-artifacts/ (git-ignored): one per notebook, one per widget, the journal page; with JupyterLab's log.
 """
 
 from __future__ import annotations
@@ -22,16 +22,25 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.builders import order_params
+from tests.support.paths import ROOT
+
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-RELEASES = sorted(p.relative_to(ROOT / "notebooks").as_posix() for p in (ROOT / "notebooks").glob("*/*.ipynb"))
+# One release notebook per solution notebook: nbgrader generates notebooks/ from solutions/.
+RELEASES = sorted(p.relative_to(ROOT / "solutions").as_posix() for p in (ROOT / "solutions").glob("*/*.ipynb"))
+# What `make lab` opens first, and the course's JupyterLab defaults it adds to Jupyter's config path.
+FIRST_LAB = "01-mom-api/01-mom-api.ipynb"
+LAB_CONFIG = ROOT / "jupyter-config"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Console errors that are not ours: the mock serves no icon (the browser logs its 404), and JupyterLab
-# logs "Canceled future for <request>" when a kernel started ahead of time (see Kernels) is still
-# starting as the notebook connects and the connection is renewed; the notebook then runs as usual.
-BENIGN = ("/favicon.ico", "Canceled future for ")
+# Console errors that are not ours: JupyterLab logs "Canceled future for <request>" when a kernel started
+# ahead of time (see Kernels) is still starting as the notebook connects and the connection is renewed;
+# the notebook then runs as usual.
+BENIGN = ("Canceled future for ",)
+# The tag that lets Run All go past a cell that raises: the release's answer and test cells carry it.
+EXERCISE_TAG = "raises-exception"
+RUN_ALL_SECONDS = 300  # the slowest notebook takes well under a minute on a busy 2-core machine
 STEP = 30_000  # ms to wait for one thing to appear after a click
 
 if not CHROMIUM:
@@ -42,7 +51,7 @@ if not CHROMIUM:
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402  (only once we know there is a browser)
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group(name="browser")  # one JupyterLab and one browser for all of them
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
@@ -95,19 +104,19 @@ def lab_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     (root / "notebooks" / "widgets-check.ipynb").write_text(json.dumps(notebook(WIDGETS_SOURCE)))
-    # Settings of our own, not the real user's: render every cell (JupyterLab 4 otherwise renders only
-    # those near the viewport), and no "news" toast over the screenshots.
+    # The course's defaults come from LAB_CONFIG, as in `make lab`. User settings of our own, not the real
+    # user's: render every cell (JupyterLab 4 otherwise renders only those near the viewport).
     settings = root / "settings"
     write_settings(settings, "@jupyterlab/notebook-extension:tracker", {"windowingMode": "none"})
-    write_settings(settings, "@jupyterlab/apputils-extension:notification", {"fetchNews": "false", "checkForUpdates": False})
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "jupyterlab.log").open("w")
     port = free_port()
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "JUPYTER_CONFIG_DIR": str(root / "config")}
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "JUPYTER_CONFIG_DIR": str(root / "config"),
+           "JUPYTER_CONFIG_PATH": str(LAB_CONFIG)}
     server = subprocess.Popen(
         [str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--IdentityProvider.token=",
-         "--LabApp.expose_app_in_browser=True",
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.default_url=/lab/tree/{FIRST_LAB}",
          f"--ServerApp.root_dir={root / 'notebooks'}", f"--LabApp.user_settings_dir={settings}",
          f"--LabApp.workspaces_dir={root / 'workspaces'}", "--allow-root"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -276,23 +285,112 @@ def failed_outputs(cell) -> str:
     return "\n".join(cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts())
 
 
-def test_there_are_release_notebooks():
-    assert RELEASES, "no notebooks in notebooks/: run `make release`"
+# The code cells' models of the notebook panel with this id (a JavaScript expression).
+CODE_CELLS = ("Array.from(window.jupyterapp.shell.widgets('main')).find(widget => widget.id === id)"
+              ".content.widgets.map(cell => cell.model).filter(model => model.type === 'code')")
+
+# Every code cell as its model has it: whether it is an exercise cell (tagged), execution count, error
+# outputs ("Name: value"), stderr text and the source's first line.
+CELLS = "([id, tag]) => " + CODE_CELLS + """.map(model => {
+  const outputs = model.outputs.toJSON();
+  return {
+    exercise: (model.getMetadata('tags') || []).includes(tag),
+    count: model.executionCount,
+    errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`),
+    stderr: outputs.filter(o => o.output_type === 'stream' && o.name === 'stderr').map(o => [].concat(o.text).join('')).join(''),
+    first_line: model.sharedModel.getSource().split('\\n')[0],
+  };
+})"""
+
+# Run All runs one cell after another and stops at an error, except in a tagged cell. It has finished
+# once no cell is running and either the last code cell has run or an untagged cell failed.
+RUN_ALL_DONE = "([id, tag]) => { const code = " + CODE_CELLS + """;
+  if (code.some(model => model.executionState === 'running')) return false;
+  const failed = model => model.outputs.toJSON().some(output => output.output_type === 'error');
+  return code[code.length - 1].executionCount !== null
+    || code.some(model => model.executionCount !== null && failed(model) && !(model.getMetadata('tags') || []).includes(tag));
+}"""
+
+
+def run_all_cells(page, panel) -> None:
+    """Run > Run All Cells from the menu bar, as a learner does, and wait until it has finished."""
+    no_dialog(page)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    try:
+        page.wait_for_function(RUN_ALL_DONE, arg=[panel.get_attribute("id"), EXERCISE_TAG], timeout=RUN_ALL_SECONDS * 1000)
+    except PlaywrightTimeout:
+        no_dialog(page)
+        pytest.fail(f"Run All Cells did not finish within {RUN_ALL_SECONDS} s")
+
+
+def where(number: int, cell: dict) -> str:
+    return f"code cell {number + 1} ({cell['first_line'][:70]!r})"
+
+
+def test_there_is_a_release_notebook_for_each_solution():
+    assert len(RELEASES) == 13, f"expected the 13 lab notebooks in solutions/, found {RELEASES}"
+    missing = [path for path in RELEASES if not (ROOT / "notebooks" / path).is_file()]
+    assert not missing, f"release notebooks missing from notebooks/ (run `make release`): {missing}"
+
+
+def test_make_lab_opens_lab_01_with_the_course_settings():
+    """`make lab` starts JupyterLab as lab_server does: lab 01 first, the course's defaults on Jupyter's
+    config path. (`make --dry-run` prints the commands without running them.)"""
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    printed = subprocess.run(["make", "--no-print-directory", "--dry-run", "lab"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+    command = printed.replace("\\\n", " ").strip().splitlines()[-1]
+    assert "jupyter lab --notebook-dir=notebooks" in command, f"not the JupyterLab command: {command}"
+    assert f"--LabApp.default_url=/lab/tree/{FIRST_LAB} " in command, f"`make lab` does not open {FIRST_LAB}: {command}"
+    assert command.startswith(f"JUPYTER_CONFIG_PATH={LAB_CONFIG}"), f"`make lab` does not use {LAB_CONFIG}: {command}"
+    assert (ROOT / "notebooks" / FIRST_LAB).is_file()
+
+
+def test_first_screen_is_lab_01_without_the_news_toast(browser, lab_server, kernels):
+    """What a learner sees first: lab 01 open and its kernel idle, no Launcher, no Jupyter news toast."""
+    page = new_page(browser)
+    try:
+        page.goto(f"{lab_server}/")
+        notebook_tab = page.locator(".jp-mod-current .lm-TabBar-tabLabel")
+        expect(notebook_tab, "JupyterLab did not open lab 01 first").to_have_text(Path(FIRST_LAB).name, timeout=90_000)
+        expect(page.locator("#jp-main-statusbar"), "lab 01's kernel did not start").to_contain_text("| Idle", timeout=90_000)
+        expect(page.locator(".jp-Launcher"), "the Launcher opened as well").to_have_count(0)
+        news = page.get_by_text("Jupyter news")
+        expect(news, "JupyterLab's news toast is shown").to_have_count(0)
+        news_setting = requests.get(f"{lab_server}/lab/api/settings/@jupyterlab/apputils-extension:notification", timeout=10).json()
+        assert news_setting["schema"]["properties"]["fetchNews"]["default"] == "false", "the course's JupyterLab defaults are not applied"
+        screenshot(page, "first-screen")
+        assert not our_errors(page), f"browser console errors: {our_errors(page)}"
+    finally:
+        page.close()
+        kernels.stop(FIRST_LAB)
 
 
 @pytest.mark.parametrize("path", RELEASES)
-def test_release_notebook_opens_and_its_setup_cell_runs(lab, kernels, path):
+def test_release_notebook_runs_all_cells_to_the_end(lab, kernels, path):
+    """Run > Run All Cells on the untouched release goes past the unfinished exercises to the last cell,
+    and only the exercises' answer and test cells show an error (a traceback, or stderr's pink box)."""
     page = lab
     following = RELEASES[RELEASES.index(path) + 1:] or ["widgets-check.ipynb"]
     kernels.start(path)
     kernels.start(following[0])  # starts while this one is tested
     panel = open_notebook(page, path)
-    cell = run_first_code_cell(page, panel)
-    assert not failed_outputs(cell), f"the set-up cell of {path} failed:\n{failed_outputs(cell)}"
-    expect(cell.locator(".jp-OutputArea-output").first, f"the set-up cell of {path} showed nothing").to_be_visible()
     expect(panel.get_by_role("button", name="Validate"), "nbgrader's Validate button is missing").to_be_visible()
-    cell.scroll_into_view_if_needed()
+    run_all_cells(page, panel)
+    code = list(enumerate(page.evaluate(CELLS, [panel.get_attribute("id"), EXERCISE_TAG])))
+    stray = [(number, cell) for number, cell in code if (cell["errors"] or cell["stderr"]) and not cell["exercise"]]
+    not_run = [(number, cell) for number, cell in code if cell["count"] is None]
+    shown = (stray or not_run or code[-1:])[0][0]  # the screenshot shows the first problem, or the end
+    panel.locator(".jp-CodeCell").nth(shown).scroll_into_view_if_needed()
     screenshot(page, Path(path).stem)
+
+    assert not stray, f"{path}: errors outside the answer and test cells:\n" + "\n".join(
+        f"  {where(number, cell)}: {'; '.join(cell['errors']) or cell['stderr'][:300]}" for number, cell in stray)
+    assert not not_run, f"{path}: Run All did not reach {len(not_run)} code cell(s), the first is {where(*not_run[0])}"
+    expect(panel.locator(".jp-CodeCell").first.locator(".jp-OutputArea-output").first,
+           f"the set-up cell of {path} showed nothing").to_be_visible()
     assert not our_errors(page), f"browser console errors on {path}: {our_errors(page)}"
 
 
@@ -306,6 +404,16 @@ def test_jupyterlab_has_the_learners_nbgrader_tools_only(lab):
     assert not our_errors(page), f"browser console errors: {our_errors(page)}"
 
 
+def widget_screenshots(page, viewer, builder, explorer, suffix: str = "") -> None:
+    """One screenshot per widget, each whole, in test-artifacts/widget-<name><suffix>.png."""
+    page.set_viewport_size({"width": 1400, "height": 2600})  # tall enough for each widget to be seen whole
+    try:
+        for name, widget in (("journal-viewer", viewer), ("message-builder", builder), ("stock-explorer", explorer)):
+            widget.screenshot(path=str(ARTIFACTS / f"widget-{name}{suffix}.png"))
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_widgets_render_and_respond(lab, kernels):
     page = lab
     kernels.start("widgets-check.ipynb")
@@ -313,8 +421,12 @@ def test_widgets_render_and_respond(lab, kernels):
     cell = run_first_code_cell(page, panel)
     assert not failed_outputs(cell), f"the widgets' set-up failed:\n{failed_outputs(cell)}"
     viewer = cell.locator(".momlab-journal-viewer")
-    expect(viewer, "the journal viewer did not render").to_be_visible(timeout=STEP)
+    builder = cell.locator(".momlab-message-builder")
+    explorer = cell.locator(".momlab-stock-explorer")
+    for name, widget in (("journal viewer", viewer), ("message builder", builder), ("stock explorer", explorer)):
+        expect(widget, f"the {name} did not render").to_be_visible(timeout=STEP)
     assert "Error displaying widget" not in cell.inner_text()
+    widget_screenshots(page, viewer, builder, explorer)  # as a learner first sees them
 
     # journal viewer: filters narrow the list; a message opens with its body and the bus's answer
     messages = viewer.locator(".widget-select select option")
@@ -339,7 +451,6 @@ def test_widgets_render_and_respond(lab, kernels):
     expect(detail).to_contain_text("delivered")
 
     # message builder: a form from the message, problems while typing, an answer, a readable error
-    builder = cell.locator(".momlab-message-builder")
     builder.locator(".widget-dropdown select").first.select_option("magento.inventory.source_stock_management.update")
     mode = builder.locator(".widget-text", has_text="snapshot.mode").locator("input")
     expect(mode, "the form has no snapshot.mode field").to_have_value("DELTA", timeout=STEP)
@@ -361,7 +472,6 @@ def test_widgets_render_and_respond(lab, kernels):
     assert "'code'" not in builder.inner_text(), "the error is shown as a raw dict"
 
     # stock explorer: stock per source and aggregate, and what each mode would change
-    explorer = cell.locator(".momlab-stock-explorer")
     expect(explorer, "the stock tables are missing").to_contain_text("available to sell per aggregate")
     on_hand = explorer.locator("table").first
     expect(on_hand, "WH-EAST's stock is not listed").to_contain_text("SOCK-WOOL")
@@ -382,12 +492,7 @@ def test_widgets_render_and_respond(lab, kernels):
     explorer.get_by_role("button", name="Send snapshot").click()
     expect(explorer, "sending the snapshot showed no answer").to_contain_text('"applied": 2', timeout=STEP)
 
-    page.set_viewport_size({"width": 1400, "height": 2600})  # tall enough for each widget to be seen whole
-    try:
-        for name, widget in (("journal-viewer", viewer), ("message-builder", builder), ("stock-explorer", explorer)):
-            widget.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
+    widget_screenshots(page, viewer, builder, explorer, suffix="-used")
     assert not our_errors(page), f"browser console errors: {our_errors(page)}"
 
 
@@ -423,4 +528,42 @@ def test_journal_page_updates_live_escapes_and_works_by_keyboard(start_mock, pag
     expect(page.locator("button[aria-expanded='true']"), "Enter did not open the message").to_have_count(1)
     expect(page.locator("#rows pre").first, "the opened message shows no body").to_contain_text("source_repository.search")
     screenshot(page, "journal-page-keyboard")
+    assert not our_errors(page), f"browser console errors: {our_errors(page)}"
+
+
+# Whether each time cell of the journal holds its text on one line.
+TIMES_ON_ONE_LINE = """() => Array.from(document.querySelectorAll('#rows td.time')).every(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  return new Set(Array.from(range.getClientRects(), rect => Math.round(rect.top))).size <= 1;
+})"""
+
+
+def test_journal_page_fits_a_1024_px_window(start_mock, page):
+    """An opened message stays inside a 1024-px window, times keep to one line, and the page asks for
+    nothing the mock does not serve (a favicon.ico, say)."""
+    mock = start_mock()
+    refused = []
+    page.on("response", lambda response: response.status >= 400 and refused.append(f"{response.status} {response.url}"))
+    page.set_viewport_size({"width": 1024, "height": 768})
+    mock.client.call("magento.sales.order_management.create", order_params("B-1024", ("TEE-ORG-S", "SOCK-WOOL", "BAG-TOTE")))
+    mock.client.send(b"{not json")  # rejected: a row with a reason and no method
+    page.goto(f"{mock.url}/")
+    expect(page.locator("#rows td.method", has_text="order_management.create"), "the order is not listed").to_have_count(1, timeout=STEP)
+    expect(page.locator("#rows td.rejected"), "the unreadable message is not listed").to_have_count(1)
+    closed = page.locator("#rows button", has_text="show")
+    for _ in range(20):  # open every message; a button says "hide" once its message is open
+        if not closed.count():
+            break
+        closed.first.click()
+    expect(page.locator("#rows pre"), "the messages did not open").to_have_count(page.locator("#rows tr:not(.detail)").count())
+    page.wait_for_load_state("networkidle")  # the favicon, if the page asks for one
+    screenshot(page, "journal-page-1024")
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1024, f"the journal page is {width} px wide in a 1024-px window"
+    cut = page.evaluate("Array.from(document.querySelectorAll('#rows pre')).filter(pre => pre.scrollWidth > pre.clientWidth).length")
+    assert not cut, f"{cut} opened message(s) are cut at the right"
+    assert page.evaluate(TIMES_ON_ONE_LINE), "a time wraps onto a second line"
+    assert not refused, f"the journal page asked for something the mock does not serve: {refused}"
     assert not our_errors(page), f"browser console errors: {our_errors(page)}"

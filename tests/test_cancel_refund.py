@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ORDER_CREATE, UPDATED, order_params, wait_for
 
 from momlab import MomError, payments
 from momlab.bus import catalog
-
-REFUND_UPDATED = "magento.postsales.refund_management.updated"
-RETURN_UPDATED = "magento.postsales.return_management.updated"
-PAYMENT_REFUND = "magento.payments.payments_management.refund"
-LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
+from tests.support.builders import order_params
+from tests.support.mocks import wait_for
+from tests.support.topics import LINES_SHIPPED, ORDER_CREATE, PAYMENT_REFUND, REFUND_UPDATED, RETURN_UPDATED, UPDATED
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import post, rpc, rpc_error
-
 import momlab
 from momlab.bus import catalog
+from tests.support.rpc import post, rpc, rpc_error
 
 DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 

@@ -3,17 +3,15 @@ import copy
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from momlab.bus import catalog
+from tests.support import examples, topics
+from tests.support.paths import EXAMPLES, OBJECTIVES_FILE
+from tests.support.topics import CHANGE_STATUS, REGISTER, UNREGISTER
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "mom-examples"
-OBJECTIVES_FILE = SHARED / "EXAM_OBJECTIVES.md"
-NO_SHARED = f"the shared reference folder is not beside the repo ({SHARED})"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 # mom-reference.md section 3, rows 1-3, 5-10, 12, 13, 16, 17, 18, 20-29
@@ -47,9 +45,6 @@ REQUIRED = [
 STOCK = "magento.inventory.source_stock_management.update"
 SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
 DECLINED = "magento.logistics.warehouse_management.lines_declined"
-CHANGE_STATUS = "magento.logistics.shipment_request_management.lines_change_status"
-REGISTER = "magento.service_bus.remote.register"
-UNREGISTER = "magento.service_bus.remote.unregister"
 CREATE = "magento.sales.order_management.create"
 
 METADATA = {"method", "summary", "kind", "delivery", "direction", "sender", "receiver",
@@ -72,23 +67,12 @@ def walk_schemas(schema, where="$"):
             yield from walk_schemas(sub, f"{where}<{key}{i}>")
 
 
-def load_example(name):
-    if not EXAMPLES.is_dir():
-        pytest.skip(NO_SHARED)
-    return json.loads((EXAMPLES / name).read_text())
+def complete_example_params():
+    return [pytest.param(f, id=f.name) for f in examples.complete_examples()]
 
 
-def complete_examples():
-    if not EXAMPLES.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=NO_SHARED))]
-    found = [f for f in sorted(EXAMPLES.glob("*.json")) if "jsonrpc" in json.loads(f.read_text())]
-    return [pytest.param(f, id=f.name) for f in found]
-
-
-def templates():
-    if not EXAMPLES.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=NO_SHARED))]
-    return [pytest.param(f, id=f.name) for f in sorted(EXAMPLES.glob("*.params-template.json"))]
+def template_params():
+    return [pytest.param(f, id=f.name) for f in examples.templates()]
 
 
 # ---------------------------------------------------------------- the files
@@ -140,8 +124,6 @@ def test_schemas_document_every_property_and_stay_open(message):
 
 
 def test_objectives_exist_in_the_exam_guide():
-    if not OBJECTIVES_FILE.is_file():
-        pytest.skip(NO_SHARED)
     known = set(re.findall(r"^### \*\*(\d\.\d)\*\*", OBJECTIVES_FILE.read_text(), re.M))
     assert "1.1" in known and "9.2" in known and "7.4" not in known
     for message in catalog.all():
@@ -242,7 +224,7 @@ def test_to_mom_examples_tell_one_order_story():
 
 # ---------------------------------------------------------------- public examples
 
-@pytest.mark.parametrize("file", complete_examples())
+@pytest.mark.parametrize("file", complete_example_params())
 def test_complete_examples_validate(file):
     request = json.loads(file.read_text())
     assert catalog.get(request["method"]) is not None, f"{request['method']} missing from catalog"
@@ -250,9 +232,7 @@ def test_complete_examples_validate(file):
 
 
 def test_all_known_complete_examples_were_found():
-    names = {p.values[0].name for p in complete_examples() if p.values[0] is not None}
-    if not names:
-        pytest.skip(NO_SHARED)
+    names = {path.name for path in examples.complete_examples()}
     assert {f"{CREATE}.json", f"{REGISTER}.json",
             "magento.payments.payments_management.validate.json",
             "magento.payments.payments_management.capture.json"} <= names
@@ -319,7 +299,7 @@ BROKEN = [
 @pytest.mark.parametrize("file,change,path,words", BROKEN,
                          ids=[f"{b[0].split('.')[-2]}->{b[2]}" for b in BROKEN])
 def test_broken_examples_are_refused_at_the_broken_spot(file, change, path, words):
-    request = load_example(file)
+    request = examples.load_example(file)
     params = change(copy.deepcopy(request["params"]))
     problems = catalog.validate(request["method"], params)
     assert problems, "the broken request was accepted"
@@ -328,7 +308,7 @@ def test_broken_examples_are_refused_at_the_broken_spot(file, change, path, word
 
 
 def test_problem_count_is_capped_and_shallow_first():
-    request = load_example(f"{CREATE}.json")
+    request = examples.load_example(f"{CREATE}.json")
     params = copy.deepcopy(request["params"])
     line = params["order"]["lines"][0]
     params["order"]["lines"] = [dict(line, sku="") for _ in range(30)]
@@ -475,7 +455,7 @@ def fill(value, schema):
     return value
 
 
-@pytest.mark.parametrize("file", templates())
+@pytest.mark.parametrize("file", template_params())
 def test_outbound_templates_fit_the_schemas(file):
     method = file.name.removesuffix(".params-template.json")
     message = catalog.get(method)
@@ -494,8 +474,6 @@ def test_outbound_templates_fit_the_schemas(file):
 
 
 def test_template_check_can_fail():
-    if not EXAMPLES.is_dir():
-        pytest.skip(NO_SHARED)
     method = "magento.logistics.warehouse_management.request_shipment"
     message = catalog.get(method)
     template = json.loads((EXAMPLES / f"{method}.params-template.json").read_text())
@@ -607,7 +585,7 @@ def test_loader_refuses_a_missing_folder(tmp_path):
 def test_valid_order_takes_the_fast_path(monkeypatch):
     """A valid message is accepted by the compiled check alone; the slow, detailed validator runs
     only to explain a refusal. (Its speed is measured in bench/, not here.)"""
-    request = load_example(f"{CREATE}.json")
+    request = examples.load_example(f"{CREATE}.json")
     params = request["params"]
 
     def detailed_validator_must_not_run(message):
@@ -619,3 +597,8 @@ def test_valid_order_takes_the_fast_path(monkeypatch):
     with pytest.raises(AssertionError, match="detailed validator ran"):
         catalog.validate(CREATE, broken)
 
+
+
+def test_every_topic_the_tests_use_is_in_the_catalog():
+    missing = [name for name in topics.ALL if catalog.get(name) is None]
+    assert not missing, f"tests/support/topics.py names messages the catalog lacks: {missing}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import post, rpc, rpc_error, wait_for
 
 from momlab import data
 from momlab.bus import catalog
+from tests.support.mocks import wait_for
+from tests.support.rpc import post, rpc, rpc_error
 
 PRODUCT = "magento.catalog.product_management.updated"
 

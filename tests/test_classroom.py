@@ -13,12 +13,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from momlab.course.classroom import autograde, export, feedback, report, synthetic
+from momlab.course.classroom import autograde, export, feedback, report
 from momlab.course.classroom.course import Course
+from tests.support import synthetic
+from tests.support.paths import ROOT
 
-pytestmark = pytest.mark.xdist_group(name="classroom")
+pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 LAB = "01-mom-api"  # the smallest lab: 6 exercises, 12 points
 EXPECTED = {"solution": 12, "blank": 0, "half": 5, "answered": 12, "loop": 10, "flood": 10, "deleted": 10}
 

@@ -7,9 +7,10 @@ import socket
 
 import pytest
 import requests
-from conftest import REGISTER, run_cli
 
 from momlab.cli import main
+from tests.support.servers import run_cli
+from tests.support.topics import REGISTER
 
 SEARCH = {"jsonrpc": "2.0", "id": 1, "method": "magento.inventory.source_repository.search", "params": {}}
 
@@ -88,6 +89,6 @@ def test_serve_no_auth_and_ctrl_c(tmp_path, serve):
     assert requests.get(served.url + "/health", timeout=5).json()["auth"] is False
     served.proc.send_signal(signal.SIGINT)
     assert served.proc.wait(10) == 0
-    assert "Traceback" not in served.proc.stderr.read()
+    assert "Traceback" not in served.stderr()
     with pytest.raises(requests.ConnectionError):
         requests.get(served.url + "/health", timeout=2)

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from momlab.course.classroom import autograde, cluster, progressbar, sandbox, synthetic
+from momlab.course.classroom import autograde, cluster, progressbar, sandbox
 from momlab.course.classroom.course import Course
+from tests.support import synthetic
+from tests.support.paths import ROOT
 
-pytestmark = [pytest.mark.xdist_group(name="cluster"), pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-ROOT = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).parent / "dask")
 LAB = "01-mom-api"
 KINDS = ("solution", "blank", "half", "answered")
@@ -42,7 +43,8 @@ def dask_cluster(tmp_path_factory):
     from distributed import Client
 
     folder = tmp_path_factory.mktemp("dask")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}  # _dies below is a task: this module must import there
+    # _dies below is a task: this module, and the tests.support it imports, must import there
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
     started: list[subprocess.Popen] = []
     client = None
 

@@ -8,8 +8,7 @@ import pytest
 from momlab import data
 from momlab.connector import BATCH_SIZE, ERROR, NEW, SUCCESS, ProcessInterrupted, catalog
 from momlab.connector.processor import COMMIT_EVERY
-
-pytest_plugins = ["connector_fixtures"]  # make_connector, mdc
+from tests.support.servers import down_port
 
 TOPIC = "magento.catalog.product_management.updated"
 
@@ -78,13 +77,12 @@ def test_full_export_goes_out_one_chunk_per_run_and_resumes(mock, make_connector
 
 
 def test_export_waits_while_the_bus_is_down_and_then_continues(mock, make_connector):
-    from conftest import free_port
 
     connector = make_connector(products=small_catalog(12))
     connector.register()
     connector.export_full_catalog(batch_size=5)
     url = connector.transport.url
-    connector.transport.url = f"http://127.0.0.1:{free_port()}/"
+    connector.transport.url = f"http://127.0.0.1:{down_port()}/"
     run = connector.process_messages()
     assert run.failed == 5 and connector.export_status()["failed"] == 5
     connector.transport.url = url

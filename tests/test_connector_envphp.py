@@ -6,6 +6,7 @@ import pytest
 
 from momlab.connector import envphp
 from momlab.connector.phparray import PhpReadError
+from tests.support.builders import php_literal
 
 GOOD = {
     "url": "https://mib.example.com/",
@@ -19,18 +20,7 @@ GOOD = {
 
 
 def php(block: dict | None, key: str = "serviceBus", extra: str = "") -> str:
-    def literal(v):
-        if v is True:
-            return "true"
-        if v is False:
-            return "false"
-        if v is None:
-            return "null"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    body = "" if block is None else f"    '{key}' => [\n" + "".join(f"        '{k}' => {literal(v)},\n" for k, v in block.items()) + "    ],\n"
+    body = "" if block is None else f"    '{key}' => [\n" + "".join(f"        '{k}' => {php_literal(v)},\n" for k, v in block.items()) + "    ],\n"
     return f"<?php\nreturn [\n    'backend' => ['frontName' => 'admin'],\n{extra}{body}    'MAGE_MODE' => 'production',\n];\n"
 
 

@@ -4,12 +4,10 @@ and an extension's failure fails the message with the extension's name."""
 from __future__ import annotations
 
 import pytest
-from conftest import AGGREGATE_UPDATED, LINES_SHIPPED
 
 from momlab.connector import ERROR, EVENTS, SUCCESS, TARGETS, ExtensionError
 from momlab.connector.extensions import Extensions
-
-pytest_plugins = ["connector_fixtures"]  # make_connector, mdc
+from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED
 
 
 def test_plugin_kinds_and_order():

@@ -8,13 +8,13 @@ import time
 
 import pytest
 import requests
-from conftest import AGGREGATE_UPDATED, LINES_SHIPPED, REGISTER, STOCK_UPDATE, free_port, wait_for
 
 from momlab.bus import signing
 from momlab.connector import ERROR, NEW, SUBSCRIBES, SUCCESS, ConfigError, Connector, HandlerError
 from momlab.connector.processor import RETRY_WINDOW
-
-pytest_plugins = ["connector_fixtures"]  # make_connector, mdc
+from tests.support.mocks import wait_for
+from tests.support.servers import down_port
+from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED, REGISTER, STOCK_UPDATE
 
 REFUND = "magento.postsales.refund_management.updated"
 RETURN = "magento.postsales.return_management.updated"
@@ -73,7 +73,7 @@ def test_registration_refuses_a_broken_env_php(make_connector):
 def test_registration_with_wrong_credentials_or_bus_says_so(mock, make_connector):
     with pytest.raises(ConfigError, match="no OAuth token.*oauth_client_id"):
         make_connector(settings={"oauth_client_secret": "wrong"}).register()
-    down = f"http://127.0.0.1:{free_port()}"
+    down = f"http://127.0.0.1:{down_port()}"
     with pytest.raises(ConfigError, match="could not reach"):
         make_connector(settings={"url": down + "/", "oauth_server_url": down + "/"}).register()
 
@@ -107,7 +107,7 @@ def test_disabled_integration_takes_nothing_in_or_out(mock, mdc):
     assert row["status"] == ERROR and "disabled" in row["error"]
     assert not mock.client.journal(method=CREATE)
     mock.client.call(STOCK_UPDATE, {"snapshot": {"source_id": "WH-EAST", "mode": "DELTA", "stock": [{"sku": "CAP-NAVY", "quantity": 3}]}})
-    assert mock.wait_idle(10) is False or True
+    assert mock.wait_idle(10), "the bus still owes the refused delivery after 10 s"
     failed = wait_for(lambda: [r for r in mock.client.journal(method=AGGREGATE_UPDATED, remote="mdc") if r["status"] in ("retrying", "failed")],
                       what="a refused delivery")
     assert "disabled" in (failed[0]["error"] or "")
@@ -254,7 +254,7 @@ def test_undelivered_messages_are_retried_for_48_hours(mock, make_connector):
     connector = make_connector(clock=lambda: clock["now"])
     connector.register()
     real_url = connector.transport.url
-    connector.transport.url = f"http://127.0.0.1:{free_port()}/"  # the bus is down
+    connector.transport.url = f"http://127.0.0.1:{down_port()}/"  # the bus is down
     order_id = connector.place_order("base", ["BAG-TOTE"])
     first = connector.message_log(reference=order_id).iloc[0]
     assert first["status"] == ERROR and "retried for 48 hours" in first["error"]
@@ -263,7 +263,7 @@ def test_undelivered_messages_are_retried_for_48_hours(mock, make_connector):
     assert connector.message(first.name)["retries"] == 1
     connector.transport.url = real_url
     assert connector.process_messages().succeeded == 1
-    connector.transport.url = f"http://127.0.0.1:{free_port()}/"
+    connector.transport.url = f"http://127.0.0.1:{down_port()}/"
     order_id = connector.place_order("base", ["BAG-TOTE"])  # and once more, but the bus is back only after 48 hours
     connector.transport.url = real_url
     clock["now"] += RETRY_WINDOW + 1

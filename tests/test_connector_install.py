@@ -10,8 +10,6 @@ import pytest
 from momlab import data
 from momlab.connector import composer, modules, procedures, versions
 
-pytest_plugins = ["connector_fixtures"]  # make_connector, mdc
-
 FILES = {"composer.json": "composer.json", "auth.json": "auth.json", "composer.lock": "composer.lock",
          "app/etc/env.php": "env.php", "app/etc/config.php": "config.php"}
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from momlab.connector import phparray
 from momlab.connector.phparray import MAX_BYTES, MAX_DEPTH, PhpReadError, loads, read
+from tests.support.builders import php_literal
 
 ENV = """<?php
 return [
@@ -202,23 +203,6 @@ def test_the_reader_never_evaluates(monkeypatch):
 # -- properties -------------------------------------------------------------------------------------
 
 
-def _php(value) -> str:
-    """A PHP literal for a Python value (the test's own writer, to check the reader)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if isinstance(value, list):
-        return "[" + ", ".join(_php(v) for v in value) + "]"
-    return "[" + ", ".join(f"{_php(k)} => {_php(v)}" for k, v in value.items()) + "]"
-
-
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
 _keys = _text.filter(lambda k: not re.fullmatch(r"-?(0|[1-9][0-9]*)", k))
 _scalars = st.none() | st.booleans() | st.integers(min_value=-(2**62), max_value=2**62) | _text | \
@@ -230,7 +214,7 @@ _values = st.recursive(_scalars, lambda inner: st.lists(inner, min_size=1, max_s
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_keys, _values, min_size=1, max_size=5))
 def test_round_trip(doc):
-    assert loads(f"<?php\nreturn {_php(doc)};\n") == doc
+    assert loads(f"<?php\nreturn {php_literal(doc)};\n") == doc
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,12 +6,10 @@ with real kernels running the real notebooks against the real mock.
 
 from __future__ import annotations
 
+import html
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -20,39 +18,25 @@ import pytest
 from momlab.course.classroom import autograde, feedback, reference
 from momlab.course.classroom.course import Course
 from momlab.course.classroom.feedback import hidden_lines
+from tests.support.nbgrader import run_nbgrader
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
 LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-BIN = Path(sys.executable).parent
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
-
-
-def nbgrader_env() -> dict:
-    # nbgrader runs alembic by name, and kernels must use this interpreter.
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600
-    )
 
 
 def notebooks_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.ipynb"))
 
 
-_graded: dict[str, Path] = {}
-
-
 def graded(lab: str, tmp_path_factory) -> Path:
     """A course folder holding one lab, released and graded by `momlab class` (sandboxed, judged against
     the solution's results) for a class of three: 'sol' hands in the solution, 'blank' the release
     notebook unchanged, 'twice' the solution with every code cell but the tests run twice (results must
-    not depend on what a learner ran before a test). Built once per lab and test session; one folder
+    not depend on what a learner ran before a test). Built once per lab (the class fixture of its test class); one folder
     (and gradebook) per lab, so labs can be graded side by side."""
-    if lab in _graded:
-        return _graded[lab]
     course = tmp_path_factory.mktemp(f"course-{lab}")
     shutil.copytree(ROOT / "solutions" / lab, course / "solutions" / lab)
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -70,7 +54,6 @@ def graded(lab: str, tmp_path_factory) -> Path:
     assert all(r.ok for r in results), [r.problem for r in results if not r.ok]
     written, failed = feedback.generate(Course.at(course), lab)
     assert written and not failed, f"feedback of {lab} failed its check: {failed}"
-    _graded[lab] = course
     return course
 
 
@@ -86,19 +69,22 @@ def test_there_is_at_least_one_lab():
     assert LABS, "solutions/ holds no lab folder"
 
 
+@pytest.fixture(scope="class")
+def lab(request) -> str:
+    return request.cls.lab_name
+
+
+@pytest.fixture(scope="class")
+def course(lab, tmp_path_factory) -> Path:
+    """The lab graded once for its test class (see `graded`)."""
+    return graded(lab, tmp_path_factory)
+
+
 class LabChecks:
     """The checks every lab must pass; one subclass per lab below, so that pytest-xdist (--dist loadscope)
     keeps each lab's tests, and its one grading, on one worker."""
 
     lab_name = ""
-
-    @pytest.fixture
-    def lab(self) -> str:
-        return self.lab_name
-
-    @pytest.fixture
-    def course(self, lab, tmp_path_factory) -> Path:
-        return graded(lab, tmp_path_factory)
 
     def test_committed_release_is_what_make_release_generates(self, course, lab):
         committed = ROOT / "notebooks" / lab
@@ -135,9 +121,9 @@ class LabChecks:
             pages = list((course / "feedback" / student / lab).glob("*.html"))
             assert pages, f"no feedback for {student}/{lab}"
             for page in pages:
-                html = page.read_text()
+                page_text = page.read_text()
                 for line in secret:
-                    assert line not in html and html_escape(line) not in html, f"feedback {page.name} for {student} shows hidden line {line!r}"
+                    assert line not in page_text and html.escape(line) not in page_text, f"feedback {page.name} for {student} shows hidden line {line!r}"
 
     def test_validate_and_validate_invert_agree(self, course, lab):
         solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
@@ -152,8 +138,3 @@ for _lab in LABS:
     _name = "TestLab" + "".join(part.capitalize() for part in _lab.replace("-", "_").split("_"))
     globals()[_name] = type(_name, (LabChecks,), {"lab_name": _lab})
 
-
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)

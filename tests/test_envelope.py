@@ -7,20 +7,13 @@ import json
 
 import pytest
 import requests
-from conftest import (
-    ORDER_CREATE,
-    REGISTER,
-    RPC_ROUTES,
-    UNREGISTER,
-    complete_examples,
-    order_params,
-    post,
-    rpc,
-    rpc_error,
-    wait_for,
-)
 
 from momlab.bus import catalog, jsonrpc
+from tests.support.builders import order_params
+from tests.support.examples import complete_examples, load_example
+from tests.support.mocks import wait_for
+from tests.support.rpc import RPC_ROUTES, post, rpc, rpc_error
+from tests.support.topics import ORDER_CREATE, REGISTER, UNREGISTER
 
 MIB = 1024 * 1024
 
@@ -315,7 +308,7 @@ def test_unknown_path_and_wrong_verb_get_json_errors(mock):
 
 
 def _examples():
-    return complete_examples()
+    return [(path.name, load_example(path.name)) for path in complete_examples()]
 
 
 def test_every_complete_example_is_accepted(mock):

@@ -7,22 +7,14 @@ import json
 
 import pytest
 import requests
-from conftest import (
-    AGGREGATE_UPDATED,
-    ORDER_CREATE,
-    REQUEST_SHIPMENT,
-    UPDATED,
-    deliveries,
-    order_params,
-    register,
-    stop_soon,
-    wait_for,
-)
 
 from momlab import faults
 from momlab.bus.config import Config
 from momlab.bus.delivery import fault_hits
 from momlab.faults import FaultyReceiver
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, register, stop_soon, wait_for
+from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 
 SECRET = "s3cret"
 

@@ -4,25 +4,26 @@ Whatever arrives, the answer is never a 5xx and is always a conforming JSON-RPC 
 error object has an int code in the allowed ranges, a message and a data.path, and result and error
 are never both present (the rule is fuzz_cases.check). The cases come from envelopes built member
 by member, from each catalog message's params_schema, and from each message's example with one
-thing broken (tests/fuzz_cases.py).
+thing broken (tests/support/fuzz_cases.py).
 """
 
 from __future__ import annotations
 
-import fuzz_cases as fc
-import load_tools as lt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from momlab.bus import catalog
+from tests.support import fuzz_cases as fc
+from tests.support import load as lt
+from tests.support.servers import StandaloneServer
 
-pytestmark = pytest.mark.xdist_group("load")
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def bus(tmp_path_factory):
-    server = lt.Standalone(tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite")
+    server = StandaloneServer(db=tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite")
     try:
         yield server.url, lt.token(server.url)
     finally:

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from momlab.course import grading
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import nbcells as nb  # noqa: E402
-from test_course import run_nbgrader  # noqa: E402
+
+from tests.support.nbgrader import run_nbgrader  # noqa: E402
 
 
 def test_check_passes_and_fails_with_its_message():
     grading.check(True, "unused")
     with pytest.raises(grading.CheckFailed, match="say what to fix"):
         grading.check(0, "say what to fix")
+
+
+def test_answered_names_the_answers_still_missing(monkeypatch):
+    import __main__
+
+    monkeypatch.setattr(__main__, "given", 1, raising=False)
+    grading.answered("given")  # no IPython here: the running script's globals are the learner's
+    with pytest.raises(grading.CheckFailed, match="`missing_one` is not defined yet: write your answer in the cell above"):
+        grading.answered("given", "missing_one")
+    with pytest.raises(grading.CheckFailed, match="`a_x`, `b_x` and `c_x` are not defined yet"):
+        grading.answered("a_x", "b_x", "c_x")
 
 
 def test_failed_check_renders_only_its_message():
@@ -50,6 +61,7 @@ def test_answer_hash_is_salted_and_normalised():
 HIDDEN_SECRET = "a_hidden_value_nobody_should_see = 424242"
 
 
+@pytest.mark.slow
 def test_feedback_of_failing_hidden_tests_quotes_no_hidden_source(tmp_path):
     """A synthetic lab whose hidden tests fail for a learner in every way they can: a result that
     differs, code that raises, a result never reported. Graded and fed back through `momlab class`, the

@@ -32,14 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import hub_tools
 import nbformat
 import pytest
-from hub_tools import DEPLOY, ROOT, Hub, Learner, Machine, Postgres, User, environment, probe, run_as
 
-from momlab.course.classroom import feedback, synthetic
+from momlab.course.classroom import feedback
+from tests.support import hub_tools, synthetic
+from tests.support.hub_tools import DEPLOY, ROOT, Hub, Learner, Machine, Postgres, User, environment, probe, run_as
 
-pytestmark = pytest.mark.xdist_group(name="jupyterhub")
+pytestmark = pytest.mark.slow
 
 LAB = "01-mom-api"
 COURSE_ID = "momlab"  # deploy/jupyterhub/jupyter/nbgrader_config.py

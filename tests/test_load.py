@@ -2,15 +2,16 @@
 
 Four clients send a mix of order creates, stock updates, shipments, queries and invalid messages to
 a standalone `momlab serve` with three signed subscribers, one of which refuses a share of its
-deliveries once. The checks read the SQLite journal itself (tests/load_tools.py).
+deliveries once. The checks read the SQLite journal itself (tests/support/load.py).
 """
 
 from __future__ import annotations
 
-import load_tools as lt
 import pytest
 
-pytestmark = pytest.mark.xdist_group("load")  # two standalone mocks at once would only slow each other
+from tests.support import load as lt
+
+pytestmark = pytest.mark.slow
 
 CLIENTS = 4
 MESSAGES = 150

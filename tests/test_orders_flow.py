@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
+
+from momlab import MomClient, MomError
+from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, wait_delivered, wait_for
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import (
     CHANGE_STATUS,
     LINES_DECLINED,
     LINES_SHIPPED,
@@ -11,17 +17,7 @@ from conftest import (
     REQUEST_SHIPMENT,
     SHIPMENT_DONE,
     UPDATED,
-    deliveries,
-    order_params,
-    post,
-    rpc,
-    rpc_error,
-    wait_delivered,
-    wait_for,
 )
-
-from momlab import MomClient, MomError
-from momlab.bus import catalog
 
 PACKAGE = {"id": "PKG-1", "carrier": "UPS", "tracking_number": "1Z999", "tracking_link": "https://ups.example/1Z999",
            "details": {"weight": 1.2, "weight_unit": "kg"}}

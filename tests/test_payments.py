@@ -4,10 +4,12 @@ notifications it takes on its delegate URL (mom-reference.md 3 rows 25-30, 7.1; 
 from __future__ import annotations
 
 import pytest
-from conftest import LINES_SHIPPED, ORDER_CREATE, deliveries, post, rpc, rpc_error, wait_delivered
 
 from momlab import payments
 from momlab.bus import catalog
+from tests.support.mocks import deliveries, wait_delivered
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import LINES_SHIPPED, ORDER_CREATE
 
 VALIDATE = "magento.payments.payments_management.validate"
 CAPTURE = "magento.payments.payments_management.capture"

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    LINES_SHIPPED,
-    ORDER_CREATE,
-    REQUEST_SHIPMENT,
-    SHIPMENT_DONE,
-    UPDATED,
-    deliveries,
-    order_params,
-    post,
-    rpc,
-    rpc_error,
-    wait_for,
-)
 
 from momlab.bus import catalog
 from momlab.orders import return_params
-
-AUTHORIZE = "magento.postsales.return_management.authorize"
-RETURN_UPDATED = "magento.postsales.return_management.updated"
-REFUND_UPDATED = "magento.postsales.refund_management.updated"
-PAYMENT_REFUND = "magento.payments.payments_management.refund"
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, wait_for
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import (
+    AUTHORIZE_RETURN,
+    LINES_SHIPPED,
+    ORDER_CREATE,
+    PAYMENT_REFUND,
+    REFUND_UPDATED,
+    REQUEST_SHIPMENT,
+    RETURN_UPDATED,
+    SHIPMENT_DONE,
+    UPDATED,
+)
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def received(receiver, method, count):
 def test_return_of_a_shipped_line_is_stored_approved_and_refunded(shop):
     mock, mdc, pay = shop
     shipped_order(mock, "R-100")
-    result = mock.client.call(AUTHORIZE, return_params("R-100", ["L1"], reason="WRONG_SIZE", reason_description="too small"))
+    result = mock.client.call(AUTHORIZE_RETURN, return_params("R-100", ["L1"], reason="WRONG_SIZE", reason_description="too small"))
     assert result == {"rma": "R-100-R1", "order_id": "R-100", "status": "APPROVED", "lines": ["L1"],
                       "credit_note_number": "CN-R-100-1", "refund_amount": 10.0, "currency": "USD"}
 
@@ -94,8 +90,8 @@ def test_return_of_a_shipped_line_is_stored_approved_and_refunded(shop):
 def test_the_messages_come_in_order_and_fit_their_schemas(shop):
     mock, mdc, pay = shop
     shipped_order(mock, "R-101")
-    mock.client.call(AUTHORIZE, return_params("R-101", ["L1", "L2"]))
-    (inbound,) = mock.client.journal(method=AUTHORIZE)
+    mock.client.call(AUTHORIZE_RETURN, return_params("R-101", ["L1", "L2"]))
+    (inbound,) = mock.client.journal(method=AUTHORIZE_RETURN)
     caused = mock.client.journal(caused_by=inbound["id"])
     assert [r["method"] for r in caused] == [RETURN_UPDATED, RETURN_UPDATED, REFUND_UPDATED, PAYMENT_REFUND]
     assert all(r["order_id"] == "R-101" for r in caused)
@@ -109,38 +105,38 @@ def test_only_shipped_lines_can_be_returned(shop):
     mock, mdc, pay = shop
     shipped_order(mock, "R-102", ship={"L1"})
     before = len(deliveries(mock))
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, return_params("R-102", ["L1", "L2"]))), -32005)
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, return_params("R-102", ["L1", "L2"]))), -32005)
     assert error["data"]["path"] == "$.params.return.lines[1]"
     assert "only SHIPPED lines can be returned" in error["message"] and "L2" in error["message"]
     # the whole message is refused: nothing stored, nothing sent
     assert mock.client.state("returns") == [] and mock.client.state("return_lines") == [] and mock.client.state("refunds") == []
     assert len(deliveries(mock)) == before
-    assert mock.client.journal(method=AUTHORIZE)[-1]["status"] == "rejected"
+    assert mock.client.journal(method=AUTHORIZE_RETURN)[-1]["status"] == "rejected"
     # the shipping line never ships, so it can never be returned either
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, return_params("R-102", ["SHIPPING"]))), -32005)
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, return_params("R-102", ["SHIPPING"]))), -32005)
     assert error["data"]["path"] == "$.params.return.lines[0]"
     # the shipped one alone is fine
-    assert mock.client.call(AUTHORIZE, return_params("R-102", ["L1"]))["status"] == "APPROVED"
+    assert mock.client.call(AUTHORIZE_RETURN, return_params("R-102", ["L1"]))["status"] == "APPROVED"
 
 
 def test_a_line_is_returned_once(shop):
     mock, _, _ = shop
     shipped_order(mock, "R-103")
-    first = mock.client.call(AUTHORIZE, return_params("R-103", ["L1"]))
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, return_params("R-103", ["L1"]))), -32005)
+    first = mock.client.call(AUTHORIZE_RETURN, return_params("R-103", ["L1"]))
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, return_params("R-103", ["L1"]))), -32005)
     assert first["rma"] in error["message"] and error["data"]["path"] == "$.params.return.lines[0]"
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, return_params("R-103", ["L2", "L2"]))), -32602)
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, return_params("R-103", ["L2", "L2"]))), -32602)
     assert error["data"]["path"] == "$.params.return.lines[1]"
-    second = mock.client.call(AUTHORIZE, return_params("R-103", ["L2"]))
+    second = mock.client.call(AUTHORIZE_RETURN, return_params("R-103", ["L2"]))
     assert (second["rma"], second["credit_note_number"]) == ("R-103-R2", "CN-R-103-2")
 
 
 def test_lines_can_be_named_by_line_number_and_checked_by_sku(shop):
     mock, _, _ = shop
     shipped_order(mock, "R-104")
-    result = mock.client.call(AUTHORIZE, {"return": {"order_id": "R-104", "lines": [{"line_number": 2, "sku": "MUG-ENAMEL"}]}})
+    result = mock.client.call(AUTHORIZE_RETURN, {"return": {"order_id": "R-104", "lines": [{"line_number": 2, "sku": "MUG-ENAMEL"}]}})
     assert result["lines"] == ["L2"]
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, {"return": {"order_id": "R-104", "lines": [{"id": "L1", "sku": "MUG-ENAMEL"}]}})), -32602)
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, {"return": {"order_id": "R-104", "lines": [{"id": "L1", "sku": "MUG-ENAMEL"}]}})), -32602)
     assert error["data"]["path"] == "$.params.return.lines[0].sku"
 
 
@@ -161,7 +157,7 @@ def test_bad_returns_are_refused_with_a_path(shop, change, code, path):
     shipped_order(mock, "R-105")
     params = return_params("R-105", ["L1"])
     change(params["return"])
-    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE, params)), code)
+    error = rpc_error(post(mock, "/api", rpc(AUTHORIZE_RETURN, params)), code)
     assert error["data"]["path"] == path, error
     assert mock.client.state("returns") == []
 
@@ -171,10 +167,10 @@ def test_a_return_does_not_change_stock(shop):
     shipped_order(mock, "R-106")
     stock = mock.client.state("source_stock")
     available = mock.client.state("aggregate_stock")
-    mock.client.call(AUTHORIZE, return_params("R-106", ["L1", "L2"], sales_channel_id="WEB-US"))
+    mock.client.call(AUTHORIZE_RETURN, return_params("R-106", ["L1", "L2"], sales_channel_id="WEB-US"))
     assert mock.client.state("source_stock") == stock
     assert mock.client.state("aggregate_stock") == available
-    (inbound,) = mock.client.journal(method=AUTHORIZE)
+    (inbound,) = mock.client.journal(method=AUTHORIZE_RETURN)
     assert "magento.inventory.aggregate_stock_management.updated" not in {r["method"] for r in mock.client.journal(caused_by=inbound["id"])}
     # and the order keeps its statuses
     assert {ln["status"] for ln in mock.client.state("order_lines", order_id="R-106") if ln["product_type"] == "PHYSICAL"} == {"SHIPPED"}
@@ -183,7 +179,7 @@ def test_a_return_does_not_change_stock(shop):
 def test_an_asynchronous_authorize_is_acknowledged_then_processed(shop):
     mock, mdc, _ = shop
     shipped_order(mock, "R-107")
-    answer = post(mock, "/delegate/oms", rpc(AUTHORIZE, return_params("R-107", ["L2"]), id="a-1"))
+    answer = post(mock, "/delegate/oms", rpc(AUTHORIZE_RETURN, return_params("R-107", ["L2"]), id="a-1"))
     assert answer.status_code == 200 and answer.json() == {"jsonrpc": "2.0", "id": "a-1", "result": {}}
     received(mdc, REFUND_UPDATED, 1)
     assert mock.client.state("returns")[0]["status"] == "APPROVED"
@@ -204,7 +200,7 @@ def test_one_payment_refund_per_payment_the_lines_were_paid_with(shop):
     for line, reference in zip(order["lines"], ("P1", "P1", "P2", "P1"), strict=True):
         line["payment_reference"] = reference
     shipped_order(mock, "R-108", params=params)
-    result = mock.client.call(AUTHORIZE, return_params("R-108", ["L1", "L2", "L3"]))
+    result = mock.client.call(AUTHORIZE_RETURN, return_params("R-108", ["L1", "L2", "L3"]))
     assert result["refund_amount"] == 30.0
     refunds = [e["params"]["payment"] for e in received(pay, PAYMENT_REFUND, 2)]
     assert sorted((p["gateway"], p["gateway_key"], p["amount"], len(p["lines"])) for p in refunds) == [
@@ -214,14 +210,14 @@ def test_one_payment_refund_per_payment_the_lines_were_paid_with(shop):
 
 def test_return_params_builds_valid_authorize_params():
     params = return_params("100000001", ["1", {"line_number": 2, "reason": "DAMAGED"}], reason="WRONG_SIZE", sales_channel_id="WEB-US")
-    assert catalog.validate(AUTHORIZE, params) == []
+    assert catalog.validate(AUTHORIZE_RETURN, params) == []
     assert [ln.get("reason") for ln in params["return"]["lines"]] == ["WRONG_SIZE", "DAMAGED"]
 
 
 def test_reset_forgets_returns(shop):
     mock, _, _ = shop
     shipped_order(mock, "R-109")
-    mock.client.call(AUTHORIZE, return_params("R-109", ["L1"]))
+    mock.client.call(AUTHORIZE_RETURN, return_params("R-109", ["L1"]))
     mock.reset()
     assert mock.client.state("returns") == [] and mock.client.state("return_lines") == [] and mock.client.state("refunds") == []
 

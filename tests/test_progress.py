@@ -12,11 +12,10 @@ import nbformat
 import pytest
 
 from momlab.course import objectives, outcomes, progress
-from momlab.course.classroom import synthetic
+from tests.support import synthetic
+from tests.support.paths import ROOT
 
-pytestmark = pytest.mark.xdist_group(name="progress")
-
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

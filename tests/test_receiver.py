@@ -8,9 +8,11 @@ import json
 
 import pytest
 import requests
-from conftest import AGGREGATE_UPDATED, deliveries, post, rpc, wait_delivered, wait_for
 
 from momlab import Receiver
+from tests.support.mocks import deliveries, wait_delivered, wait_for
+from tests.support.rpc import post, rpc
+from tests.support.topics import AGGREGATE_UPDATED
 
 SECRET = "s3cret"
 EVENT = {"snapshot": {"aggregate_id": "AGG-WEB", "mode": "DELTA", "stock": [{"sku": "TEE-ORG-S", "quantity": 1}]}}

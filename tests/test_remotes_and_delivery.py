@@ -9,22 +9,12 @@ import threading
 
 import pytest
 import requests
-from conftest import (
-    AGGREGATE_UPDATED,
-    ORDER_CREATE,
-    REGISTER,
-    UNREGISTER,
-    UPDATED,
-    deliveries,
-    free_port,
-    order_params,
-    post,
-    register,
-    rpc,
-    rpc_error,
-    wait_delivered,
-    wait_for,
-)
+
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, register, wait_delivered, wait_for
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.servers import down_port, free_port
+from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UNREGISTER, UPDATED
 
 STOCK_EVENT = {"snapshot": {"aggregate_id": "AGG-WEB", "mode": "DELTA", "created_on": "2024-01-01T00:00:00+00:00",
                             "stock": [{"sku": "TEE-ORG-S", "quantity": 3}]}}
@@ -144,7 +134,7 @@ def test_no_secret_no_signature(mock, raw_remote):
 def test_a_remote_that_is_down_is_retried_with_back_off_then_failed(start_mock):
     backoff = 0.3
     mock = start_mock(backoff=backoff, max_attempts=3)
-    register(mock, "down", f"http://127.0.0.1:{free_port()}/mom", [AGGREGATE_UPDATED])
+    register(mock, "down", f"http://127.0.0.1:{down_port()}/mom", [AGGREGATE_UPDATED])
     broadcast(mock)
     (first,) = deliveries(mock, method=AGGREGATE_UPDATED)
     journal_id = first["id"]
@@ -207,7 +197,7 @@ def test_manual_retry_refusals(mock):
 
 
 def test_retry_after_unregister_is_refused(mock):
-    register(mock, "gone", f"http://127.0.0.1:{free_port()}/mom", [AGGREGATE_UPDATED])
+    register(mock, "gone", f"http://127.0.0.1:{down_port()}/mom", [AGGREGATE_UPDATED])
     broadcast(mock)
     (failed,) = wait_for(lambda: deliveries(mock, status="failed"), what="a failed delivery")
     mock.client.call(UNREGISTER, {"id": "gone"})

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
-from conftest import ORDER_CREATE, REGISTER, UPDATED, free_port, order_params, wait_for
 
 import momlab
 from momlab import MomClient
+from tests.support.builders import order_params
+from tests.support.mocks import wait_for
+from tests.support.servers import free_port
+from tests.support.topics import ORDER_CREATE, REGISTER, UPDATED
+
+pytestmark = pytest.mark.slow
 
 ORDERS = 24
 THREADS = 4

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, order_params, wait_delivered
 
 from momlab import MomError
+from tests.support.builders import order_params
+from tests.support.mocks import wait_delivered
+from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT
 
 
 def admin(mock, body, token=True) -> requests.Response:

@@ -24,8 +24,10 @@ from momlab.course.classroom import sandbox
 from momlab.course.classroom.limits import Limits
 from momlab.course.errors import UserError
 from momlab.course.progress import KERNEL_ARGUMENTS
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
 KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
 if not sandbox.available():
@@ -212,6 +214,29 @@ def test_no_network_but_loopback():
     found = probed(nb, "net")
     assert found["interfaces"] == ["lo"]
     assert found["connect"] == errno.ENETUNREACH
+
+
+@pytest.mark.skipif(not os.access(Path(sandbox.__file__).parents[2], os.W_OK), reason="momlab is installed read-only here")
+def test_starting_a_kernel_writes_momlab_bytecode_the_kernel_cannot_write_itself():
+    import importlib.util
+
+    import momlab.stock
+
+    compiled = Path(importlib.util.cache_from_source(momlab.stock.__file__))
+    compiled.unlink(missing_ok=True)
+    sandbox._compile_momlab.cache_clear()
+    nb = run(["import momlab.stock\nprint(momlab.stock.__cached__)"])
+    assert compiled.is_file() and text(nb.cells[0]).strip() == str(compiled)
+
+
+def test_the_kernel_starts_without_debugpy_and_cannot_fill_its_empty_folder():
+    nb = run([probe("debugpy", "import sys\nfrom ipykernel import debugger\nfound['available'] = debugger._is_debugpy_available\n"
+                               "found['pydevd'] = sorted(m for m in sys.modules if 'pydevd' in m)\n"
+                               "import debugpy\nfolder = list(debugpy.__path__)[0]\nfound['files'] = os.listdir(folder)\n"
+                               + try_open(["{folder}/__init__.py"], "w").replace("open(path", "open(path.format(folder=folder)"))])
+    found = probed(nb, "debugpy")
+    assert found["available"] is False and found["pydevd"] == [] and found["files"] == []
+    assert found["{folder}/__init__.py"] == "OSError"  # read-only file system
 
 
 def test_eight_gib_fail_with_memory_error_and_the_kernel_lives():
@@ -441,17 +466,12 @@ def _grade_course(tmp_path_factory) -> dict:
     return {"root": root, "outcomes": outcomes, "scores": scores, "nbs": nbs, "marker": marker, "seconds": seconds, "secret": secret}
 
 
-autograde_group = pytest.mark.xdist_group(name="sandbox-autograde")
-
-
-@autograde_group
 def test_autograde_in_the_sandbox_scores_right_and_wrong_answers(course):
     assert all(outcome["success"] for outcome in course["outcomes"].values()), course["outcomes"]
     assert course["scores"] == {"alice": 2, "bob": 0}  # bob's flood past the notebook cap does not hide his failed test
     assert "AssertionError" in enames(course["nbs"]["bob"].cells[-1])
 
 
-@autograde_group
 def test_autograde_keeps_the_execute_settings(course):
     cells = course["nbs"]["alice"].cells
     assert "CellTimeoutError" in enames(cells[5])  # c.Execute.timeout = 5 cut the endless cell
@@ -459,7 +479,6 @@ def test_autograde_keeps_the_execute_settings(course):
     assert "--IPKernelApp.capture_fd_output=False" in probed(course["nbs"]["alice"], "scratch")["argv"]
 
 
-@autograde_group
 def test_the_kernel_cannot_read_the_course_or_the_repository(course):
     found = probed(course["nbs"]["alice"], "read")
     assert set(found.pop("repository")) <= {".venv", "src", "data"}  # no solutions/, no gradebook, no config
@@ -467,7 +486,6 @@ def test_the_kernel_cannot_read_the_course_or_the_repository(course):
     assert Path(course["secret"]).is_file()  # it is there, outside the sandbox
 
 
-@autograde_group
 def test_the_kernel_writes_only_in_its_scratch_folder(course):
     root, found = course["root"], probed(course["nbs"]["alice"], "write")
     assert all(outcome in ("FileNotFoundError", "PermissionError", "OSError") for outcome in found.values()), found
@@ -480,7 +498,6 @@ def test_the_kernel_writes_only_in_its_scratch_folder(course):
     assert (graded / "data.csv").read_text() == "sku,qty\nTEE,3\n"
 
 
-@autograde_group
 def test_nothing_outlives_an_autograde(course):
     assert gone(course["marker"], wait=2.0)
     assert "spawned" in text(course["nbs"]["alice"].cells[4])

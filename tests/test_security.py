@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ORDER_CREATE, ROOT, Served, order_params, post, rpc, wait_for
 from starlette.routing import Route
 
 from momlab import data
@@ -23,6 +22,12 @@ from momlab.bus.app import create_app
 from momlab.connector import envphp
 from momlab.connector.phparray import PhpReadError
 from momlab.receiver import Receiver
+from tests.support.builders import order_params
+from tests.support.mocks import wait_for
+from tests.support.paths import ROOT
+from tests.support.rpc import post, rpc
+from tests.support.servers import StandaloneServer
+from tests.support.topics import ORDER_CREATE
 
 SRC = ROOT / "src" / "momlab"
 
@@ -57,15 +62,13 @@ def test_the_embedded_mock_and_a_receiver_listen_on_loopback_only(mock, start_re
 
 @needs_proc
 def test_momlab_serve_listens_on_loopback_unless_told_otherwise(tmp_path):
-    served = Served("--port", "0", "--db", str(tmp_path / "m.sqlite"))
+    served = StandaloneServer("--port", "0", "--db", str(tmp_path / "m.sqlite"))
     try:
         port = int(served.url.rsplit(":", 1)[1])
         assert served.url.startswith("http://127.0.0.1:")
         assert _listening_addresses(port) == {"127.0.0.1"}
     finally:
         served.kill()
-        served.proc.stdout.close()
-        served.proc.stderr.close()
 
 
 # -- no writing route without a valid token -------------------------------------------------------------
@@ -95,7 +98,7 @@ def test_no_writing_route_answers_without_a_valid_token(start_mock, authorizatio
     mock = start_mock(token_ttl=0.3)
     if authorization == "expired":
         token = mock.client.token()
-        wait_for(lambda: mock.bus.tokens.check(f"Bearer {token}"), what="the token to expire")
+        wait_for(lambda: mock.bus.tokens.problem(f"Bearer {token}"), what="the token to expire")
         authorization = f"Bearer {token}"
     journal_before = len(mock.client.journal())
     headers = {"Content-Type": "application/json", **({"Authorization": authorization} if authorization else {})}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from conftest import CHANGE_STATUS, LINES_SHIPPED, ORDER_CREATE, order_params, post, rpc, rpc_error
 
 from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import CHANGE_STATUS, LINES_SHIPPED, ORDER_CREATE
 
 SEARCH = "magento.logistics.shipment_request_repository.search"
 

@@ -4,12 +4,14 @@ pre-orders with their street date (flows/allocation.py and the order flow)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ORDER_CREATE, REQUEST_SHIPMENT, order_params, post, rpc, rpc_error, wait_for
 
 from momlab import payments
 from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.mocks import wait_for
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT
 
-LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
 REVALIDATE = "magento.payments.payments_management.revalidate"
 
 

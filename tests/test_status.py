@@ -9,10 +9,11 @@ import json
 
 import pytest
 import requests
-from conftest import free_port, stop_soon, wait_for
 
 from momlab import status
 from momlab.client import MomError
+from tests.support.mocks import stop_soon, wait_for
+from tests.support.servers import down_port
 
 
 def auth(mock) -> dict:
@@ -104,7 +105,7 @@ def test_a_failing_webhook_is_retried_then_marked_failed(start_mock, raw_remote)
     status.subscribe(mock, remote.url)
     (row,) = wait_for(lambda: [d for d in status.deliveries(mock) if d["status"] == "delivered"], what="a retried webhook")
     assert row["attempts"] == 2 and row["error"] is None and len(remote.requests) == 2
-    status.subscribe(mock, f"http://127.0.0.1:{free_port()}/hook")
+    status.subscribe(mock, f"http://127.0.0.1:{down_port()}/hook")
     failed = wait_for(lambda: [d for d in status.deliveries(mock) if d["status"] == "failed"], what="a failed webhook")
     assert failed[0]["attempts"] == 3 and "could not reach" in failed[0]["error"] and "connection refused" in failed[0]["error"]
 

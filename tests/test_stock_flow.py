@@ -4,22 +4,13 @@ aggregate stock OMS recomputes and publishes from them."""
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    AGGREGATE_UPDATED,
-    LINES_DECLINED,
-    LINES_SHIPPED,
-    ORDER_CREATE,
-    STOCK_UPDATE,
-    deliveries,
-    order_params,
-    post,
-    rpc,
-    rpc_error,
-    wait_for,
-)
 
 from momlab import data
 from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, wait_for
+from tests.support.rpc import post, rpc, rpc_error
+from tests.support.topics import AGGREGATE_UPDATED, LINES_DECLINED, LINES_SHIPPED, ORDER_CREATE, STOCK_UPDATE
 
 SOURCE = "WH-EAST"  # in AGG-WEB and AGG-RETAIL (data/aggregate_sources.csv)
 

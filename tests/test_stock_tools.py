@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import STOCK_UPDATE
 
 from momlab import data, stock
+from tests.support.topics import STOCK_UPDATE
 
 MODES = ("DELTA", "FULL", "NONZERO")
 

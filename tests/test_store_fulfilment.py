@@ -4,10 +4,12 @@ confirm and decline (flows/instore.py, the In-Store Interface stand-ins of momla
 from __future__ import annotations
 
 import pytest
-from conftest import ORDER_CREATE, REQUEST_SHIPMENT, SHIPMENT_DONE, STOCK_UPDATE, UPDATED, order_params, wait_for
 
 from momlab import MomError
 from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.mocks import wait_for
+from tests.support.topics import ORDER_CREATE, REQUEST_SHIPMENT, SHIPMENT_DONE, STOCK_UPDATE, UPDATED
 
 DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 CAPTURE = "magento.payments.payments_management.capture"

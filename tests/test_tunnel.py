@@ -13,11 +13,13 @@ import time
 
 import pytest
 import requests
-from conftest import REGISTER, UPDATED, free_port, register, run_cli, wait_for
 
 import momlab
 from momlab.bus import catalog, hosted, jsonrpc, signing, tunnel
 from momlab.client import MomError
+from tests.support.mocks import register, wait_for
+from tests.support.servers import free_port, run_cli
+from tests.support.topics import REGISTER, UPDATED
 
 EVENT = catalog.example(UPDATED)
 

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import (
-    AGGREGATE_UPDATED,
-    ORDER_CREATE,
-    REGISTER,
-    UPDATED,
-    free_port,
-    order_params,
-    post,
-    register,
-    rpc,
-    wait_delivered,
-    wait_for,
-)
 
 from momlab.bus import catalog
+from tests.support.builders import order_params
+from tests.support.mocks import register, wait_delivered, wait_for
+from tests.support.rpc import post, rpc
+from tests.support.servers import down_port
+from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UPDATED
 
 STATE_VIEWS = ("orders", "order_lines", "shipment_requests", "shipments", "remotes", "source_stock", "aggregate_stock",
                "sources", "aggregates", "sales_channels", "products", "aggregate_sources")
@@ -180,7 +172,7 @@ def test_health(mock):
 
 def test_health_counts_waiting_deliveries(start_mock):
     mock = start_mock(backoff=5.0)
-    register(mock, "down", f"http://127.0.0.1:{free_port()}/mom", [AGGREGATE_UPDATED])
+    register(mock, "down", f"http://127.0.0.1:{down_port()}/mom", [AGGREGATE_UPDATED])
     for _ in range(3):
         post(mock, "/events", rpc(AGGREGATE_UPDATED, {"snapshot": {"aggregate_id": "AGG-WEB", "stock": []}}))
     assert wait_for(lambda: get(mock, "/health").json()["pending_deliveries"] == 3, what="three waiting deliveries")

@@ -7,14 +7,15 @@
 from __future__ import annotations
 
 import itertools
-import json
-import time
+import json as jsonlib
 from typing import Any
 
 import requests
 
+from momlab.bus import jsonrpc
+from momlab.bus.auth import TokenCache
 from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from momlab.bus.jsonrpc import RpcError
+from momlab.bus.jsonrpc import INTERNAL_ERROR, RpcError
 
 ROUTES = ("api", "remote", "delegate", "events")
 
@@ -37,8 +38,7 @@ class MomClient:
         self.client_secret = client_secret
         self.timeout = timeout
         self.auth = auth
-        self._token: str | None = None
-        self._token_expires = 0.0
+        self._tokens = TokenCache(self._fetch_token)
         self._ids = itertools.count(1)
         self.session = requests.Session()
         self.session.trust_env = False  # proxy settings must not capture calls to a local mock
@@ -46,51 +46,56 @@ class MomClient:
     # -- tokens ---------------------------------------------------------------------------------
     def token(self, refresh: bool = False) -> str:
         """A valid bearer token, fetched with the client credentials when needed."""
-        if refresh or self._token is None or time.time() > self._token_expires - 30:
-            answer = self.session.post(
-                f"{self.url}/oauth/token",
-                data={"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
-                timeout=self.timeout,
-            )
-            doc = _json(answer)
-            if answer.status_code != 200:
-                raise MomError(-32001, f"Could not get a token: {doc.get('error_description') or answer.text}", {}, http_status=answer.status_code)
-            self._token = doc["access_token"]
-            self._token_expires = time.time() + float(doc.get("expires_in", 3600))
-        return self._token
+        return self._tokens.get(refresh)
+
+    def _fetch_token(self) -> tuple[str, float]:
+        answer = self.session.post(
+            f"{self.url}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
+            timeout=self.timeout,
+        )
+        doc = _json(answer)
+        if answer.status_code != 200:
+            raise MomError(-32001, f"Could not get a token: {doc.get('error_description') or answer.text}", {}, http_status=answer.status_code)
+        return doc["access_token"], float(doc.get("expires_in", 3600))
 
     # -- messages -------------------------------------------------------------------------------
     def call(self, method: str, params: dict, route: str = "api", service: str = "oms", id: Any = None) -> Any:
         """Send a request and return its `result`; raise MomError with the bus's error otherwise."""
         request_id = next(self._ids) if id is None else id
-        doc = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        answer = self.send(doc, route=route, service=service)
-        body = _json(answer)
-        if "error" in body:
-            error = body["error"]
-            raise MomError.from_object(error, answer.status_code)
-        if answer.status_code != 200 or "result" not in body:
-            raise MomError(-32603, f"Unexpected answer from the bus: HTTP {answer.status_code} {answer.text[:200]}", {}, http_status=answer.status_code)
+        answer = self.send(jsonrpc.request(method, params, request_id), route=route, service=service)
+        body = _decoded(answer)
+        if answer.status_code != 200 or not isinstance(body, dict) or "result" not in body:
+            raise _unexpected(answer)
         return body["result"]
 
     def notify(self, method: str, params: dict, route: str = "api", service: str = "oms") -> requests.Response:
         """Send a notification (no id): the bus answers with an empty 2xx and nothing else."""
-        return self.send({"jsonrpc": "2.0", "method": method, "params": params}, route=route, service=service)
+        return self.send(jsonrpc.request(method, params), route=route, service=service)
 
     def send(self, body: Any, route: str = "api", service: str = "oms", token: bool = True) -> requests.Response:
         """POST anything (a dict, a list, raw bytes or text) to a bus route and return the raw HTTP
         response: for seeing exactly what the bus answers to a malformed message."""
         if route not in ROUTES:
             raise ValueError(f"route must be one of {', '.join(ROUTES)}, got {route!r}.")
-        target = f"{self.url}/{route}" + (f"/{service}" if route in ("remote", "delegate") else "")
-        headers = {"Content-Type": "application/json"}
+        path = f"/{route}" + (f"/{service}" if route in ("remote", "delegate") else "")
+        data = body if isinstance(body, (bytes, str)) else jsonlib.dumps(body)
+        return self._http("POST", path, token, data=data, headers={"Content-Type": "application/json"})
+
+    def request(self, verb: str, path: str, json: Any = None, token: bool = False) -> Any:
+        """Call one of the mock's other JSON routes (e.g. POST /status/incidents) and return the decoded
+        answer; raise MomError with the error it carries, or for any answer that is not a 2xx."""
+        return _decoded(self._http(verb, path, token, json=json))
+
+    def _http(self, verb: str, path: str, token: bool, headers: dict | None = None, **body) -> requests.Response:
+        """One HTTP call, with a bearer token when `token` (fetched again once if the bus says it expired)."""
+        headers = dict(headers or {})
         if token and self.auth:
             headers["Authorization"] = f"Bearer {self.token()}"
-        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        answer = self.session.post(target, data=data, headers=headers, timeout=self.timeout)
+        answer = self.session.request(verb, f"{self.url}{path}", headers=headers, timeout=self.timeout, **body)
         if answer.status_code == 401 and token and self.auth and "expired" in answer.text:
             headers["Authorization"] = f"Bearer {self.token(refresh=True)}"
-            answer = self.session.post(target, data=data, headers=headers, timeout=self.timeout)
+            answer = self.session.request(verb, f"{self.url}{path}", headers=headers, timeout=self.timeout, **body)
         return answer
 
     # -- views ----------------------------------------------------------------------------------
@@ -107,10 +112,10 @@ class MomClient:
 
     def retry(self, journal_id: int) -> dict:
         """Send a failed delivery again."""
-        headers = {"Authorization": f"Bearer {self.token()}"} if self.auth else {}
-        answer = self.session.post(f"{self.url}/journal/{journal_id}/retry", headers=headers, timeout=self.timeout)
+        answer = self._http("POST", f"/journal/{journal_id}/retry", token=True)
         if answer.status_code != 200:
-            raise ValueError(_json(answer).get("error", answer.text))
+            error = _json(answer).get("error", answer.text)
+            raise MomError.from_object(error, answer.status_code) if isinstance(error, dict) else ValueError(error)
         return answer.json()
 
 
@@ -120,3 +125,21 @@ def _json(answer: requests.Response) -> dict:
     except ValueError:
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _decoded(answer: requests.Response) -> Any:
+    """The answer's JSON; MomError for the JSON-RPC error it carries, or when it is not a 2xx."""
+    try:
+        doc = answer.json()
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+        raise MomError.from_object(doc["error"], answer.status_code)
+    if not 200 <= answer.status_code < 300:
+        raise _unexpected(answer)
+    return doc
+
+
+def _unexpected(answer: requests.Response) -> MomError:
+    return MomError(INTERNAL_ERROR, f"Unexpected answer from the mock: HTTP {answer.status_code} {answer.text[:200]}", {},
+                    http_status=answer.status_code)

@@ -30,9 +30,17 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from momlab.receiver import Receiver
+from starlette.responses import Response
+
+from momlab.bus.config import Config
+from momlab.bus.journal import attempts_by_remote, owed
+from momlab.bus.jsonrpc import Doc
+from momlab.receiver import Handler, Receiver
+
+if TYPE_CHECKING:
+    from momlab.mock import Mock
 
 RECEIVER_FAULTS = (None, "down", "slow", "error")
 
@@ -70,8 +78,9 @@ class FaultyReceiver(Receiver):
     `rate` is the share of deliveries hit, drawn from `random.Random(seed)` in arrival order.
     """
 
-    def __init__(self, handlers=None, secret=None, id="learner", path="/mom", fault=None, rate=1.0, seed=0, latency=2.0,
-                 error_message="the warehouse database did not answer"):
+    def __init__(self, handlers: dict[str, Handler] | None = None, secret: str | None = None, id: str = "learner",
+                 path: str = "/mom", fault: str | None = None, rate: float = 1.0, seed: int = 0, latency: float = 2.0,
+                 error_message: str = "the warehouse database did not answer"):
         super().__init__(handlers, secret, id, path)
         if not 0 <= rate <= 1:
             raise ValueError(f"rate is a share of deliveries, from 0 to 1; got {rate!r}.")
@@ -83,7 +92,7 @@ class FaultyReceiver(Receiver):
         self.seed = seed
         self._current = threading.local()
         self._address: tuple[str, int] | None = None
-        self._fault = None
+        self._fault: str | None = None
         self.fault = fault
 
     @property
@@ -115,6 +124,8 @@ class FaultyReceiver(Receiver):
         if self._address is not None and port == 0:
             host, port = self._address  # keep the url it was registered with
         super().start(host, port)
+        if self._server is None:
+            raise RuntimeError(self.not_running)
         self._address = (self._server.host, self._server.port)
         if self._fault == "down":
             super().stop()
@@ -130,7 +141,7 @@ class FaultyReceiver(Receiver):
             return f"http://{host}:{port}{self.path}"
         return super().url
 
-    def handle(self, body: bytes, signature: str | None):
+    def handle(self, body: bytes, signature: str | None) -> Response:
         hit = None
         if self._fault in ("slow", "error"):
             with self._draw_lock:
@@ -142,7 +153,7 @@ class FaultyReceiver(Receiver):
         finally:
             self._current.fault = None
 
-    def _run(self, handler, params):
+    def _run(self, handler: Handler, params: Doc) -> Any:
         hit = getattr(self._current, "fault", None)
         if hit == "slow":
             time.sleep(self.latency)
@@ -151,21 +162,21 @@ class FaultyReceiver(Receiver):
         return handler(params)
 
 
-class _FaultyHandlers(dict):
+class _FaultyHandlers(dict[str, Handler]):
     """The receiver's handlers, each run through FaultyReceiver._run (where the fault strikes)."""
 
-    def __init__(self, receiver: FaultyReceiver, handlers: dict):
+    def __init__(self, receiver: FaultyReceiver, handlers: dict[str, Handler]):
         super().__init__(handlers)
         self._receiver = receiver
 
-    def get(self, method, default=None):
+    def get(self, method: str, default: Handler | None = None) -> Handler | None:  # type: ignore[override]  # one signature for dict.get's overloads
         handler = super().get(method, default)
         if handler is None:
             return None
         return functools.partial(self._receiver._run, handler)
 
 
-def bus_faults(mock, duplicate_rate: float = 0.0, reorder_rate: float = 0.0, seed: int = 0):
+def bus_faults(mock: Mock, duplicate_rate: float = 0.0, reorder_rate: float = 0.0, seed: int = 0) -> Config:
     """Switch the bus's own faults on a running mock (all zero: off). Returns the new Config."""
     for name, rate in (("duplicate_rate", duplicate_rate), ("reorder_rate", reorder_rate)):
         if not (isinstance(rate, (int, float)) and 0 <= rate <= 1):
@@ -185,8 +196,8 @@ class Run:
 
     seed: int
     journal: Any  # the bus's journal (DataFrame, like mock.journal())
-    logs: dict  # remote id -> that remote's own log (DataFrame, like Receiver.log_frame())
-    orders: list = field(default_factory=list)  # the order ids sent
+    logs: dict[str, Any]  # remote id -> that remote's own log (DataFrame, like Receiver.log_frame())
+    orders: list[str] = field(default_factory=list)  # the order ids sent
 
     def __repr__(self) -> str:
         return f"<momlab run seed={self.seed}: {len(self.journal)} journal rows, {len(self.orders)} orders>"
@@ -205,7 +216,6 @@ def simulate(fault: str | None = None, seed: int = 0, orders: int = 3) -> Run:
     if fault not in SIMULATED:
         raise ValueError(f"fault must be one of {', '.join(map(repr, SIMULATED))}; got {fault!r}.")
     from momlab import orders as order_builder
-    from momlab.bus.config import Config
     from momlab.mock import Mock
 
     rng = random.Random(f"momlab-run:{seed}")
@@ -214,7 +224,7 @@ def simulate(fault: str | None = None, seed: int = 0, orders: int = 3) -> Run:
         config = replace(config, duplicate_rate=1.0, fault_seed=seed)
     if fault == "out_of_order":
         config = replace(config, reorder_rate=1.0, fault_seed=seed)
-    kind = {"remote_down": "down", "remote_slow": "slow", "remote_error": "error"}.get(fault)
+    kind = {"remote_down": "down", "remote_slow": "slow", "remote_error": "error"}.get(fault) if fault else None
     rate = 0.5 if kind in ("slow", "error") else 1.0
     receiver_seed = _first_hit(seed, rate)  # the first delivery is always hit, so every run shows its fault
 
@@ -266,20 +276,16 @@ def _first_hit(seed: int, rate: float) -> int:
     return candidate
 
 
-def _settle(mock, receivers, timeout: float = 10.0) -> None:
+def _settle(mock: Mock, receivers: list[Receiver], timeout: float = 10.0) -> None:
     """Wait until every delivery due now has been tried and every running remote has finished
     what it was sent (a slow remote goes on working after the bus stopped waiting)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # Deliveries go out in order per remote: a remote whose first waiting delivery is not due
         # yet (a retry a minute away) holds the rest of its queue back. Nothing else may be due.
-        waiting = mock.store.query(
-            "SELECT COUNT(*) FROM journal j WHERE j.direction = 'out' AND j.status IN ('pending', 'retrying') AND j.due_at <= ? "
-            "AND j.id = (SELECT MIN(k.id) FROM journal k WHERE k.direction = 'out' AND k.remote = j.remote "
-            "AND k.status IN ('pending', 'retrying'))",
-            (time.time(),),
-        )[0][0]
-        posts = dict(mock.store.query("SELECT remote, SUM(attempts) FROM journal WHERE direction = 'out' AND remote IS NOT NULL GROUP BY remote"))
+        now = time.time()
+        waiting = any(first["due_at"] <= now for first in owed(mock.store))
+        posts = attempts_by_remote(mock.store)
         behind = any(_listening(r) and len(r.log) < (posts.get(r.id) or 0) for r in receivers)
         if not waiting and not behind and not mock.deliverer._busy:
             return
@@ -290,9 +296,10 @@ def _listening(receiver: Receiver) -> bool:
     return receiver._server is not None and receiver._server.running
 
 
-def _received_requests(wms: Receiver) -> list[dict]:
+def _received_requests(wms: Receiver) -> list[Doc]:
     """The shipment requests the warehouse accepted, once each (a duplicate is not shipped twice)."""
-    seen, requests = set(), []
+    seen: set[str] = set()
+    requests: list[Doc] = []
     for entry in list(wms.log):
         if entry["method"] == REQUEST_SHIPMENT and entry["outcome"] == "ok" and entry["delivery_id"] not in seen:
             seen.add(entry["delivery_id"])
@@ -300,7 +307,7 @@ def _received_requests(wms: Receiver) -> list[dict]:
     return requests
 
 
-def _lines_shipped(request: dict, rng: random.Random) -> dict:
+def _lines_shipped(request: Doc, rng: random.Random) -> Doc:
     tracking = f"1Z{rng.randint(10**9, 10**10 - 1)}"
     return {
         "request_id": request["request_id"],
@@ -317,9 +324,9 @@ def _lines_shipped(request: dict, rng: random.Random) -> dict:
     }
 
 
-def _spoil(params: dict, rng: random.Random) -> dict:
+def _spoil(params: Doc, rng: random.Random) -> Doc:
     """One of the mistakes a warehouse integration makes, chosen by the seed; each fails the schema."""
-    spoiled = json.loads(json.dumps(params))
+    spoiled: Doc = json.loads(json.dumps(params))
     mistake = rng.randrange(3)
     if mistake == 0:
         spoiled["request_id"] = int(spoiled["request_id"].replace("-", ""))  # a number where text is expected
@@ -330,7 +337,7 @@ def _spoil(params: dict, rng: random.Random) -> dict:
     return spoiled
 
 
-def _shut(mock, receivers, folder: Path) -> None:
+def _shut(mock: Mock, receivers: list[Receiver], folder: Path) -> None:
     for receiver in receivers:
         receiver.stop()
     mock.stop()

@@ -1,4 +1,5 @@
-"""Charts as inline SVG text, for HTML that must stand alone (the progress view, the class report).
+"""Charts as inline SVG text, for HTML that must stand alone (the progress view, the class report),
+and as figures a notebook shows (the practice exam's chart).
 
 Figures are built with matplotlib's object API, never pyplot, so making one neither needs a display
 nor changes the plotting backend of a notebook that calls us.
@@ -6,13 +7,26 @@ nor changes the plotting backend of a notebook that calls us.
 
 from __future__ import annotations
 
+import functools
 import io
 
 
-def figure(width: float, height: float):
+@functools.cache
+def _shown_figure_class():
+    """A matplotlib Figure that shows itself as SVG in a notebook. Without pyplot, no inline backend
+    registers a display for figures, and a bare Figure would show as its text repr."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    class ShownFigure(Figure):
+        def _repr_svg_(self) -> str:
+            return svg(self)
+
+    return ShownFigure
+
+
+def figure(width: float, height: float):
+    """A new matplotlib Figure of this size in inches, with constrained layout."""
+    return _shown_figure_class()(figsize=(width, height), layout="constrained")
 
 
 def svg(fig) -> str:

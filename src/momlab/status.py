@@ -11,32 +11,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from momlab.bus import signing
 from momlab.bus.server import Served
-from momlab.client import MomError
-
-
-def _call(mock, verb: str, path: str, body: Any = None, token: bool = False):
-    client = mock.client
-    headers = {"Authorization": f"Bearer {client.token()}"} if token and client.auth else {}
-    answer = client.session.request(verb, f"{client.url}{path}", json=body, headers=headers, timeout=client.timeout)
-    try:
-        doc = answer.json()
-    except ValueError:
-        doc = None
-    if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
-        error = doc["error"]
-        raise MomError.from_object(error, answer.status_code)
-    if not 200 <= answer.status_code < 300:
-        raise MomError(-32603, f"Unexpected answer from the status page: HTTP {answer.status_code} {answer.text[:200]}", {}, http_status=answer.status_code)
-    return doc
+from momlab.receiver import remote_app
 
 
 def open_incident(mock, title: str, component: str = "mom", regions: list[str] | None = None, impact: str | None = None,
@@ -46,12 +27,12 @@ def open_incident(mock, title: str, component: str = "mom", regions: list[str] |
     for name, value in (("regions", regions), ("impact", impact), ("message", message)):
         if value is not None:
             body[name] = value
-    return _call(mock, "POST", "/status/incidents", body, token=True)
+    return mock.client.request("POST", "/status/incidents", body, token=True)
 
 
 def update_incident(mock, incident_id: int, status: str, message: str | None = None) -> dict:
     body = {"status": status} if message is None else {"status": status, "message": message}
-    return _call(mock, "POST", f"/status/incidents/{int(incident_id)}/updates", body, token=True)
+    return mock.client.request("POST", f"/status/incidents/{int(incident_id)}/updates", body, token=True)
 
 
 def resolve_incident(mock, incident_id: int, message: str = "This incident has been resolved.") -> dict:
@@ -59,11 +40,11 @@ def resolve_incident(mock, incident_id: int, message: str = "This incident has b
 
 
 def incidents(mock, state: str | None = None) -> list[dict]:
-    return _call(mock, "GET", "/status/incidents" + (f"?state={state}" if state else ""))
+    return mock.client.request("GET", "/status/incidents" + (f"?state={state}" if state else ""))
 
 
 def components(mock) -> list[dict]:
-    return _call(mock, "GET", "/status/components")
+    return mock.client.request("GET", "/status/components")
 
 
 def subscribe(mock, url: str, secret: str | None = None, components: list[str] | None = None, regions: list[str] | None = None,
@@ -73,15 +54,15 @@ def subscribe(mock, url: str, secret: str | None = None, components: list[str] |
     for name, value in (("secret", secret), ("components", components), ("regions", regions), ("events", events)):
         if value is not None:
             body[name] = value
-    return _call(mock, "POST", "/status/subscriptions", body, token=True)
+    return mock.client.request("POST", "/status/subscriptions", body, token=True)
 
 
 def unsubscribe(mock, subscription_id: int) -> dict:
-    return _call(mock, "DELETE", f"/status/subscriptions/{int(subscription_id)}", token=True)
+    return mock.client.request("DELETE", f"/status/subscriptions/{int(subscription_id)}", token=True)
 
 
 def deliveries(mock) -> list[dict]:
-    return _call(mock, "GET", "/status/deliveries")
+    return mock.client.request("GET", "/status/deliveries")
 
 
 def wait_idle(mock, timeout: float = 5.0) -> bool:
@@ -111,14 +92,8 @@ class Inbox(Served):
     thread_name = "momlab-status-inbox"
     not_running = "The inbox is not running: call .start() first."
 
-    def app(self):
-        from starlette.applications import Starlette
-
-        async def receive(request: Request) -> Response:
-            raw = await request.body()
-            return await run_in_threadpool(self.handle, raw, request.headers.get(signing.HEADER))
-
-        return Starlette(routes=[Route(self.path, receive, methods=["POST"])])
+    def app(self) -> Starlette:
+        return remote_app(self.path, self.handle)
 
     @property
     def events(self) -> list[dict]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -12,21 +14,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from momlab.bus import jsonrpc, jsontext, statuspage, views
+from momlab.bus import journal as journal_table
+from momlab.bus import jsonrpc, jsontext, statuspage_http, views
 from momlab.bus import sales_channels as admin
 from momlab.bus.auth import OAuthError
-from momlab.bus.bodies import read_capped
+from momlab.bus.bodies import read_capped, read_json
+from momlab.bus.delivery import Deliverer
 from momlab.bus.dispatch import Bus, Plan, Reply
+from momlab.bus.edge import require_token, rpc_error_response
+from momlab.bus.jsonrpc import RpcError
 
 log = logging.getLogger("momlab")
 
-ROUTES_HELP = (
-    "POST /oauth/token, POST /api, POST /remote/{service}, POST /delegate/{service}, POST /events, "
-    "GET /journal, GET /state/..., GET /catalog, GET /health, GET /, POST /admin/sales_channels, GET /status"
-)
 
-
-def create_app(bus: Bus, deliverer=None) -> Starlette:
+def create_app(bus: Bus, deliverer: Deliverer) -> Starlette:
     async def token(request: Request) -> Response:
         body = await read_capped(request)
         if body is None:
@@ -37,14 +38,16 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
             return JSONResponse(error.to_object(), error.status)
         return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
-    def rpc(route: str):
+    def rpc(route: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             service = request.path_params.get("service")
             body = await read_capped(request)
-            if body is None:
-                body = b"x" * (jsonrpc.MAX_BODY_BYTES + 1)  # let the bus refuse and journal it
+            outcome: Plan | Reply
             try:
-                outcome = bus.prepare(route, service, body, request.headers.get("authorization"))
+                if body is None:
+                    outcome = bus.refuse_unread(route, service, request.headers.get("authorization"))
+                else:
+                    outcome = bus.prepare(route, service, body, request.headers.get("authorization"))
                 if isinstance(outcome, Plan):
                     outcome = await run_in_threadpool(bus.execute, outcome) if outcome.blocking else bus.execute(outcome)
             except Exception:  # a bug of ours: say so in JSON-RPC terms, never as an HTML 500 page
@@ -63,31 +66,20 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
         return JSONResponse(rows)
 
     async def retry(request: Request) -> Response:
-        problem = bus.tokens.check(request.headers.get("authorization")) if bus.config.auth else None
-        if problem:
-            return JSONResponse({"error": problem}, 401)
+        require_token(request)
         try:
-            row = views.retry(bus.store, request.path_params["journal_id"])
+            row = journal_table.retry(bus.store, request.path_params["journal_id"])
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 409)
-        if deliverer is not None:
-            deliverer.wake()
+        deliverer.wake()
         return JSONResponse(row)
 
     async def admin_sales_channels(request: Request) -> Response:
         """Stand-in for OMS Admin > System > Stock aggregates and Sales channels (see momlab.bus.sales_channels)."""
-        problem = bus.tokens.check(request.headers.get("authorization")) if bus.config.auth else None
-        if problem:
-            return JSONResponse({"error": {"code": jsonrpc.UNAUTHORIZED, "message": problem, "data": {"path": "headers.Authorization"}}}, 401)
-        body = await read_capped(request)
-        try:
-            if body is None:
-                raise jsonrpc.RpcError(jsonrpc.LIMIT_EXCEEDED, "The body is over 1 MiB.", {"path": "$"})
-            return JSONResponse(admin.save_sales_channel(bus.store, jsonrpc.decode(body)))
-        except jsonrpc.RpcError as error:
-            return JSONResponse({"error": error.to_object()}, error.http_status)
+        require_token(request)
+        return JSONResponse(admin.save_sales_channel(bus.store, await read_json(request)))
 
     async def state(request: Request) -> Response:
         try:
@@ -102,18 +94,14 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
             return JSONResponse({"error": str(exc)}, 404)
 
     async def health(request: Request) -> Response:
-        pending = deliverer.pending() if deliverer is not None else 0
-        return JSONResponse({"status": "ok", "auth": bus.config.auth, "hosted": bus.config.hosted, "pending_deliveries": pending})
+        return JSONResponse({"status": "ok", "auth": bus.config.auth, "hosted": bus.config.hosted, "pending_deliveries": deliverer.pending()})
 
     async def page(request: Request) -> Response:
-        return HTMLResponse(views.JOURNAL_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'"})
+        return HTMLResponse(views.JOURNAL_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:"})
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}. Routes: {ROUTES_HELP}."
-        else:
-            message = f"No route {request.url.path}. Routes: {ROUTES_HELP}."
-        error = jsonrpc.RpcError(jsonrpc.INVALID_REQUEST, message, {"path": request.url.path})
+        where = f"{request.method} is not allowed on {request.url.path}" if exc.status_code == 405 else f"No route {request.url.path}"
+        error = RpcError(jsonrpc.INVALID_REQUEST, f"{where}. Routes: {listed}.", {"path": request.url.path})
         return JSONResponse(jsonrpc.failure(None, error), exc.status_code)
 
     routes = [
@@ -131,13 +119,22 @@ def create_app(bus: Bus, deliverer=None) -> Starlette:
         Route("/catalog/{method}", catalog_view, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/", page, methods=["GET"]),
-        *statuspage.routes(bus),  # the mock's status page and incident feed (momlab/bus/statuspage.py)
+        *statuspage_http.routes(bus),  # the mock's status page and incident feed (momlab/bus/statuspage.py)
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    listed = routes_help(routes)
+    handlers = {HTTPException: not_found, RpcError: rpc_error_response}
+    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]  # Starlette types handlers for Exception; each gets its own class
+    app.state.bus = bus  # for momlab.bus.edge.require_token
+    return app
+
+
+def routes_help(routes: list[Route]) -> str:
+    """Every route as "METHOD /path", in the order of the table, for the answer to a request that matches none."""
+    return ", ".join(f"{method} {route.path}" for route in routes for method in sorted((route.methods or set()) - {"HEAD"}))
 
 
 class _FastJSON(JSONResponse):
-    def render(self, content) -> bytes:
+    def render(self, content: Any) -> bytes:
         return jsontext.dumps_bytes(content)
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from momlab.bus.config import Config
+from momlab.bus.jsonrpc import UNAUTHORIZED, Doc, RpcError
 from momlab.bus.store import Store
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}  # RFC 6750 section 3: a 401 names the scheme it expects
 
 
 class OAuthError(Exception):
@@ -25,7 +30,7 @@ class OAuthError(Exception):
         self.description = description
         self.status = status
 
-    def to_object(self) -> dict:
+    def to_object(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
 
 
@@ -35,7 +40,7 @@ class TokenIssuer:
         self.config = config
         self._cache: dict[str, float] = {}
 
-    def issue(self, body: bytes, content_type: str, authorization: str | None) -> dict:
+    def issue(self, body: bytes, content_type: str, authorization: str | None) -> Doc:
         fields = _read_fields(body, content_type)
         client_id, client_secret = fields.get("client_id"), fields.get("client_secret")
         if authorization and authorization.lower().startswith("basic "):
@@ -71,7 +76,7 @@ class TokenIssuer:
         self._cache[token] = expires_at
         return {"access_token": token, "token_type": "Bearer", "expires_in": int(self.config.token_ttl)}
 
-    def check(self, authorization: str | None) -> str | None:
+    def problem(self, authorization: str | None) -> str | None:
         """None when the bearer token is valid, else a sentence saying what to fix."""
         if not authorization:
             return "No Authorization header. Get a token from POST /oauth/token and send 'Authorization: Bearer <token>'."
@@ -89,8 +94,10 @@ class TokenIssuer:
             return "The bearer token has expired. Get a new one from POST /oauth/token."
         return None
 
-    def forget(self) -> None:
-        self._cache.clear()
+
+def unauthorized(problem: str) -> RpcError:
+    """The bus's refusal of a request without a valid bearer token: HTTP 401, sent with CHALLENGE."""
+    return RpcError(UNAUTHORIZED, problem, {"path": "headers.Authorization"})
 
 
 def _read_fields(body: bytes, content_type: str) -> dict[str, str]:
@@ -117,3 +124,21 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
     if not sep:
         raise OAuthError("invalid_request", "The Basic Authorization header must encode 'client_id:client_secret'.")
     return client_id, client_secret
+
+
+class TokenCache:
+    """The client side of the grant: one bearer token, kept until 30 s before it expires, then fetched again.
+    `fetch()` asks the token endpoint and returns the token and its lifetime in seconds. Thread-safe."""
+
+    def __init__(self, fetch: Callable[[], tuple[str, float]]):
+        self._fetch = fetch
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, refresh: bool = False) -> str:
+        with self._lock:
+            if refresh or self._token is None or time.time() > self._expires - 30:
+                token, lifetime = self._fetch()
+                self._token, self._expires = token, time.time() + lifetime
+            return self._token

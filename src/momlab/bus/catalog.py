@@ -25,7 +25,7 @@ import difflib
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,9 +67,9 @@ class Message:
     confidence: str
     notes: str
     sources: str
-    params_schema: dict
-    result_schema: dict | None = None  # only for sync messages whose answer is known
-    example: dict | None = None        # valid params, ready to send; see example()
+    params_schema: dict[str, Any]
+    result_schema: dict[str, Any] | None = None  # only for sync messages whose answer is known
+    example: dict[str, Any] | None = None        # valid params, ready to send; see example()
     path: Path | None = None
 
     def __hash__(self) -> int:  # the schemas are dicts; the method name identifies a message
@@ -204,14 +204,14 @@ def _fast_check(message: Message) -> Callable[[Any], Any]:
     return check
 
 
-def load_jsonschema():
+def load_jsonschema() -> Any:
     """jsonschema, imported without rfc3987_syntax: that optional package (pulled in by Jupyter's
     jsonschema extras) compiles a grammar for ~3 s on import, only to check the "iri" format,
     which the catalog never uses. A learner's own import of it later still works."""
     import sys
 
     if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` fail fast inside jsonschema
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import rfc3987_syntax` fail fast inside jsonschema
         try:
             import jsonschema
         finally:
@@ -221,7 +221,7 @@ def load_jsonschema():
     return jsonschema
 
 
-def _detailed_validator(message: Message):
+def _detailed_validator(message: Message) -> Any:
     validator = _detailed.get(message.method)
     if validator is None:
         Draft202012Validator = load_jsonschema().Draft202012Validator
@@ -247,7 +247,7 @@ def names() -> list[str]:
     return sorted(_catalog())
 
 
-def schema_path(method: str) -> Path:
+def schema_path(method: str) -> Path | None:
     """The JSON file describing ``method``, for a learner to open."""
     message = get(method)
     if message is None:
@@ -255,7 +255,7 @@ def schema_path(method: str) -> Path:
     return message.path
 
 
-def example(method: str) -> dict:
+def example(method: str) -> dict[str, Any]:
     """A small, valid ``params`` for ``method``, ready to send or to change first.
 
     Each call returns a fresh copy, so changing it changes nothing for the next caller. Raises
@@ -319,7 +319,7 @@ def _unknown(method: str) -> str:
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _json_path(parts) -> str:
+def _json_path(parts: Iterable[str | int]) -> str:
     out = "$.params"
     for part in parts:
         if isinstance(part, int):
@@ -359,12 +359,12 @@ def _show(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _about(schema: dict) -> str:
+def _about(schema: dict[str, Any]) -> str:
     desc = schema.get("description", "") if isinstance(schema, dict) else ""
-    return desc.rstrip(".")
+    return str(desc).rstrip(".")
 
 
-def _rank(error: ValidationError):
+def _rank(error: ValidationError) -> tuple[int, bool, tuple[tuple[int, int, str], ...]]:
     # shallow problems first (a missing `order` matters more than a bad line), then in
     # document order, and "one of several shapes" errors last at each level
     steps = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in error.absolute_path)

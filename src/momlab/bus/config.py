@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any
 
 # Documented demo credentials (README, lab 01). The mock is a local teaching tool: these are not secrets.
 DEMO_CLIENT_ID = "momlab"
@@ -37,6 +38,6 @@ class Config:
         return replace(self, step_delay=0.0, backoff=min(self.backoff, 0.05))
 
 
-def default_config(**overrides) -> Config:
+def default_config(**overrides: Any) -> Config:
     config = replace(Config(), **overrides)
     return config.for_grading() if grading() else config

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from dataclasses import dataclass, field
 
-from momlab.bus import jsontext
+from momlab.bus import journal, jsontext
 from momlab.bus.config import Config
+from momlab.bus.journal import Status
+from momlab.bus.jsonrpc import Doc
 
 
 @dataclass
@@ -18,7 +19,8 @@ class Context:
     inbound_id: int | None = None
     step: int = 0  # flows call next_step() between stages so deliveries arrive spaced by config.step_delay
     queued: int = field(default=0)
-    _subscribers: dict = field(default_factory=dict, repr=False)  # topic -> remotes, for this transaction
+    # topic -> remotes, for this transaction; the key None marks the table as read
+    _subscribers: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
 
     def next_step(self) -> None:
         self.step += 1
@@ -34,7 +36,7 @@ class Context:
         """Call after changing subscriptions inside the transaction."""
         self._subscribers.clear()
 
-    def publish(self, method: str, params: dict, order_id: str | None = None, to: str | None = None) -> int:
+    def publish(self, method: str, params: Doc, order_id: str | None = None, to: str | None = None) -> int:
         """Queue `method` for every remote subscribed to it (or for the remote `to` only).
 
         With no subscriber the message is still journaled, as 'no_subscriber', so a learner can see
@@ -44,19 +46,12 @@ class Context:
         due = self.now + self.step * self.config.step_delay
         encoded = jsontext.dumps(params)  # once, however many subscribers
         if not remotes:
-            self._journal_out(method, encoded, None, "no_subscriber", due, order_id)
+            self._queue(method, encoded, None, Status.NO_SUBSCRIBER, due, order_id)
             return 0
         for remote in remotes:
-            self._journal_out(method, encoded, remote, "pending", due, order_id)
+            self._queue(method, encoded, remote, Status.PENDING, due, order_id)
         self.queued += len(remotes)
         return len(remotes)
 
-    def _journal_out(self, method, encoded_params, remote, status, due, order_id) -> None:
-        # Each delivery has its own JSON-RPC id, kept across retries: receivers use it to drop duplicates.
-        delivery_id = str(uuid.uuid4())
-        body = f'{{"jsonrpc":"2.0","id":"{delivery_id}","method":{jsontext.dumps(method)},"params":{encoded_params}}}'
-        self.db.execute(
-            "INSERT INTO journal (at, direction, route, method, request_id, remote, body, status, due_at, caused_by, order_id)"
-            " VALUES (?, 'out', 'delivery', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.now, method, f'"{delivery_id}"', remote, body, status, due, self.inbound_id, order_id),
-        )
+    def _queue(self, method: str, encoded_params: str, remote: str | None, status: Status, due: float, order_id: str | None) -> int:
+        return journal.queue_out(self.db, self.now, method, encoded_params, remote, status, due, self.inbound_id, order_id)

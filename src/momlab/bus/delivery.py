@@ -1,16 +1,18 @@
-"""Deliveries from the bus to remotes: one signed POST, and the thread that drains the outbox.
+"""Sending to remotes: the one signed POST, a synchronous call, and the thread that drains the outbox.
 
-Outbound messages are journal rows (direction 'out'). The deliverer sends them in order per remote
-(a remote sees its messages in the order OMS produced them), different remotes in parallel, so a
-slow remote holds up only itself. A failure is retried with exponential back-off until
-config.max_attempts, then marked 'failed'; `retry(id)` puts a failed delivery back in the queue,
-as the Message Log's Retry does.
+Outbound messages are journal rows (direction 'out', momlab.bus.journal). The deliverer sends them in
+order per remote (a remote sees its messages in the order OMS produced them), different remotes in
+parallel, so a slow remote holds up only itself. A failure is retried with exponential back-off
+(`retry_at`) until config.max_attempts, then marked 'failed'; `journal.retry(id)` puts a failed
+delivery back in the queue, as the Message Log's Retry does. `call_now` is the synchronous call a
+caller waits on: the bus's call to a remote, and `mom.admin.pack()`'s call to the carrier.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +22,29 @@ from typing import Any
 import requests
 
 from momlab.bus import hosted as hosted_mode
-from momlab.bus import signing
+from momlab.bus import journal, jsontext, signing
 from momlab.bus.config import Config
+from momlab.bus.journal import Status
+from momlab.bus.jsonrpc import Doc
 from momlab.bus.store import Store
+
+_sessions = threading.local()
+
+
+def session() -> requests.Session:
+    """This thread's HTTP session (requests does not promise that a Session is thread-safe)."""
+    current = getattr(_sessions, "session", None)
+    if current is None:
+        current = _sessions.session = requests.Session()
+        current.trust_env = False  # a learner's proxy settings must not capture loopback deliveries
+    return current
+
+
+def retry_at(config: Config, attempts: int) -> float | None:
+    """When to try again after `attempts` failed attempts (exponential back-off), or None: give up."""
+    if attempts >= config.max_attempts:
+        return None
+    return time.time() + config.backoff * 2.0 ** (attempts - 1)
 
 
 def fault_hits(seed: int, kind: str, key: Any, rate: float) -> bool:
@@ -47,9 +69,11 @@ class Outcome:
     timed_out: bool = False  # the remote did not answer within the timeout
 
 
-def post(session: requests.Session, url: str, secret: str | None, body: bytes, timeout: float, hosted: bool = False) -> Outcome:
-    """POST one JSON-RPC request to a remote and judge its answer. With `hosted`, a url MOM's cloud
-    could not reach fails at once, unopened; a tunnel url goes to its tunnel (momlab.bus.hosted)."""
+def post(session: requests.Session, url: str, secret: str | None, body: bytes, timeout: float, hosted: bool = False,
+         rpc: bool = True) -> Outcome:
+    """POST one signed request to a remote and judge its answer: a JSON-RPC response, or with `rpc`
+    False (a status-page webhook) any 2xx. With `hosted`, a url MOM's cloud could not reach fails at
+    once, unopened; a tunnel url goes to its tunnel (momlab.bus.hosted)."""
     where = hosted_mode.route(url, hosted)
     if where.error:
         return Outcome(False, error=where.error)
@@ -65,6 +89,9 @@ def post(session: requests.Session, url: str, secret: str | None, body: bytes, t
     except requests.RequestException as exc:
         return Outcome(False, error=f"could not reach {url}: {_reason(exc)}")
     text = answer.text[:10_000]
+    if not rpc:
+        ok = 200 <= answer.status_code < 300
+        return Outcome(ok, error=None if ok else f"HTTP {answer.status_code} from the subscriber: {text[:200]}", response=text)
     if not 200 <= answer.status_code < 300:
         said = _error_message(text)  # a JSON-RPC error (say, a handler's exception) tells more than the status
         return Outcome(False, error=f"HTTP {answer.status_code} from the remote" + (f": {said}" if said else ""), response=text)
@@ -99,20 +126,21 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-# The first waiting delivery of each remote. The remotes with something owed are found by skipping
-# through the outbox index one remote at a time, so the cost grows with the number of remotes, not
-# with the backlog (comparing every waiting row with its remote's first took ~40 ms at 20,000 rows,
-# and this runs after every delivery).
-_FIRST_OWED = """
-WITH RECURSIVE owed(remote) AS (
-    SELECT MIN(remote) FROM journal WHERE direction = 'out' AND status IN ('pending', 'retrying')
-    UNION ALL
-    SELECT (SELECT MIN(remote) FROM journal WHERE direction = 'out' AND status IN ('pending', 'retrying') AND remote > owed.remote)
-    FROM owed WHERE owed.remote IS NOT NULL
-)
-SELECT j.id, j.remote, j.due_at FROM owed JOIN journal j ON j.id = (
-    SELECT MIN(k.id) FROM journal k WHERE k.direction = 'out' AND k.status IN ('pending', 'retrying') AND k.remote = owed.remote)
-"""
+def call_now(store: Store, config: Config, remote_id: str, method: str, params: Doc, order_id: str | None = None,
+             caused_by: int | None = None) -> tuple[int, Outcome]:
+    """Send `method` to one remote while the caller waits, journaled as a delivery ('sending', then
+    'delivered' or 'failed' after one attempt). Returns the delivery's journal id and the outcome."""
+    with store.transaction() as db:
+        remote = db.execute("SELECT url, secret FROM remotes WHERE id = ?", (remote_id,)).fetchone()
+        row_id = journal.queue_out(db, time.time(), method, jsontext.dumps(params), remote_id, Status.PENDING, time.time(), caused_by, order_id)
+        body = journal.mark_sending(db, row_id)
+    if remote is None:
+        outcome = Outcome(False, error=f"remote {remote_id!r} is no longer registered", retryable=False)
+    else:
+        outcome = post(session(), remote["url"], remote["secret"], body.encode(), config.delivery_timeout, hosted=config.hosted)
+    with store.transaction() as db:
+        journal.settle(db, row_id, Status.DELIVERED if outcome.ok else Status.FAILED, 1, outcome.error, outcome.response)
+    return row_id, outcome
 
 
 class Deliverer:
@@ -125,7 +153,6 @@ class Deliverer:
         self._passed: set[int] = set()  # deliveries the out-of-order fault already held back once
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="momlab-delivery")
-        self._local = threading.local()
         self._thread = threading.Thread(target=self._run, name="momlab-deliverer", daemon=True)
 
     def start(self) -> None:
@@ -141,8 +168,7 @@ class Deliverer:
         self._wake.set()
 
     def pending(self) -> int:
-        rows = self.store.query("SELECT COUNT(*) FROM journal WHERE direction = 'out' AND status IN ('pending', 'retrying')")
-        return rows[0][0] + len(self._busy)
+        return journal.waiting(self.store) + len(self._busy)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -154,7 +180,7 @@ class Deliverer:
     def _dispatch_due(self) -> float | None:
         """Start the first waiting delivery of every idle remote whose turn has come; return when
         the earliest not-yet-due one will be."""
-        rows = self.store.query(_FIRST_OWED)
+        rows = journal.owed(self.store)
         now, next_due = time.time(), None
         for row in rows:
             held = None
@@ -172,17 +198,13 @@ class Deliverer:
             self._pool.submit(self._deliver, row["id"], row["remote"])
         return next_due
 
-    def _out_of_order(self, row):
+    def _out_of_order(self, row: sqlite3.Row) -> tuple[sqlite3.Row, int | None]:
         """The out-of-order fault (momlab.faults, off by default): when it hits this delivery, send the
         remote's next waiting delivery first. Returns (the row to send, the row held back or None)."""
         if row["id"] in self._passed or not fault_hits(self.config.fault_seed, "reorder", row["id"], self.config.reorder_rate):
             return row, None
-        after = self.store.query(
-            "SELECT id, remote, due_at FROM journal WHERE direction = 'out' AND remote = ? AND status IN ('pending', 'retrying') "
-            "AND id > ? ORDER BY id LIMIT 1",
-            (row["remote"], row["id"]),
-        )
-        return (after[0], row["id"]) if after else (row, None)
+        after = journal.owed_after(self.store, row["remote"], row["id"])
+        return (after, row["id"]) if after is not None else (row, None)
 
     def _deliver(self, journal_id: int, remote_id: str) -> None:
         try:
@@ -193,8 +215,8 @@ class Deliverer:
             self._wake.set()
 
     def _attempt(self, journal_id: int, remote_id: str) -> None:
-        row = self.store.query("SELECT body, attempts, status, due_at FROM journal WHERE id = ?", (journal_id,))[0]
-        if row["status"] not in ("pending", "retrying") or row["due_at"] > time.time():
+        row = journal.delivery(self.store, journal_id)
+        if row["status"] not in journal.WAITING or row["due_at"] > time.time():
             # The dispatcher read this row before an earlier attempt finished with it (it was delivered,
             # or put back to wait): sending it now would duplicate it or skip its back-off.
             return
@@ -203,37 +225,21 @@ class Deliverer:
         if not remote:
             outcome = Outcome(False, error=f"remote {remote_id!r} is no longer registered", retryable=False)
         else:
-            outcome = post(self._session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+            outcome = post(session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
                            hosted=self.config.hosted)
             if outcome.ok and fault_hits(self.config.fault_seed, "duplicate", journal_id, self.config.duplicate_rate):
                 # The duplicate fault (momlab.faults, off by default): the same delivery once more.
-                post(self._session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+                post(session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
                      hosted=self.config.hosted)
                 attempts += 1
+        due = retry_at(self.config, attempts) if not outcome.ok and outcome.retryable else None
         with self.store.transaction() as db:
             if outcome.ok:
-                db.execute(
-                    "UPDATE journal SET status = 'delivered', attempts = ?, response = ?, error = NULL WHERE id = ?",
-                    (attempts, _answer(outcome), journal_id),
-                )
-            elif outcome.retryable and attempts < self.config.max_attempts:
-                due = time.time() + self.config.backoff * 2 ** (attempts - 1)
-                db.execute(
-                    "UPDATE journal SET status = 'retrying', attempts = ?, due_at = ?, error = ?, response = ? WHERE id = ?",
-                    (attempts, due, outcome.error, outcome.response, journal_id),
-                )
+                journal.settle(db, journal_id, Status.DELIVERED, attempts, None, _answer(outcome))
+            elif due is not None:
+                journal.settle(db, journal_id, Status.RETRYING, attempts, outcome.error, outcome.response, due)
             else:
-                db.execute(
-                    "UPDATE journal SET status = 'failed', attempts = ?, error = ?, response = ? WHERE id = ?",
-                    (attempts, outcome.error, outcome.response, journal_id),
-                )
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-            session.trust_env = False  # a learner's proxy settings must not capture loopback deliveries
-        return session
+                journal.settle(db, journal_id, Status.FAILED, attempts, outcome.error, outcome.response)
 
 
 def _answer(outcome: Outcome) -> str | None:

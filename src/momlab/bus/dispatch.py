@@ -1,38 +1,47 @@
-"""The bus: request -> envelope -> auth -> catalog -> schema -> route -> flow -> response.
+"""The bus: request -> auth -> envelope -> catalog -> schema -> route -> flow -> response.
 
-`Bus.prepare` does every check that needs no waiting and says where the message goes;
-`Bus.execute` carries it out: an OMS flow in one transaction with its journal row and outbound
-messages, a synchronous call to a remote, or deliveries queued for subscribers. Every failure,
-whatever the input, becomes a JSON-RPC error object and a journal row; nothing is lost.
+`Bus.prepare` does every check that needs no waiting and says where the message goes (the token
+first, so an unauthenticated body is not read as JSON); `Bus.execute` carries it out: an OMS flow in
+one transaction with its journal row and outbound messages, a synchronous call to a remote
+(delivery.call_now), or deliveries queued for subscribers. Every failure, whatever the input,
+becomes a JSON-RPC error object and a journal row (momlab.bus.journal); nothing is lost.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
-from momlab.bus import catalog, delivery, jsonrpc, jsontext
+from momlab.bus import auth, catalog, delivery, journal, jsonrpc, jsontext
 from momlab.bus.auth import TokenIssuer
 from momlab.bus.config import Config
 from momlab.bus.context import Context
 from momlab.bus.flows import flow_for, prefix_flow_for
-from momlab.bus.jsonrpc import RpcError
+from momlab.bus.jsonrpc import Doc, RpcError
 from momlab.bus.store import Store
 
 OMS = "oms"  # the service id of MOM itself on the bus (mom-reference.md 1.4)
-STORED_BODY_LIMIT = 64 * 1024
+# Errors a notification still gets an answer for: the bus could not tell it was one, or did not look.
+_ANSWERED_ANYWAY = (jsonrpc.PARSE_ERROR, jsonrpc.INVALID_REQUEST, jsonrpc.UNAUTHORIZED, jsonrpc.LIMIT_EXCEEDED)
 
 
 @dataclass
 class Reply:
     status: int
-    body: dict | None
-    headers: dict = field(default_factory=dict)
+    body: Doc | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    """What the bus learnt of a request before it refused it, for the journal and the answer."""
+
+    method: str | None = None
+    notification: bool = False
 
 
 @dataclass
@@ -56,27 +65,41 @@ class Bus:
         self.config = config
         self.tokens = TokenIssuer(store, config)
         self.after_commit: list[Callable[[], None]] = []  # e.g. wake the deliverer
-        self._session = requests.Session()
-        self._session.trust_env = False
 
     # -- checks ---------------------------------------------------------------------------------
     def prepare(self, route: str, service: str | None, body: bytes, authorization: str | None) -> Plan | Reply:
-        label = route if service is None else f"{route}/{service}"
-        if self.config.auth:
-            problem = self.tokens.check(authorization)
-            if problem:
-                return self._reject(label, body, RpcError(jsonrpc.UNAUTHORIZED, problem, {"path": "headers.Authorization"}), {"WWW-Authenticate": "Bearer"})
+        label = _label(route, service)
+        refused = self._unauthorized(label, authorization, body)
+        if refused is not None:
+            return refused
+        seen = Seen()
         try:
-            envelope = jsonrpc.parse(body)
+            envelope = _envelope(body, seen)
             if catalog.get(envelope.method) is None and prefix_flow_for(envelope.method) is not None:
                 return self._open_route(label, route, service, envelope, body)
             message = self._lookup(envelope)
             self._validate(envelope)
             return self._route(label, route, service, envelope, message, body)
         except RpcError as error:
-            return self._reject(label, body, error)
+            return self._reject(label, journal.stored(body), error, seen)
 
-    def _lookup(self, envelope: jsonrpc.Envelope):
+    def refuse_unread(self, route: str, service: str | None, authorization: str | None) -> Reply:
+        """A body the HTTP edge stopped reading at the size limit: refused and journaled without it."""
+        label = _label(route, service)
+        refused = self._unauthorized(label, authorization, b"")
+        if refused is not None:
+            return refused
+        return self._reject(label, f"(over {jsonrpc.MAX_BODY_BYTES:,} bytes: not read, not kept)", jsonrpc.over_limit(), Seen())
+
+    def _unauthorized(self, label: str, authorization: str | None, body: bytes) -> Reply | None:
+        if not self.config.auth:
+            return None
+        problem = self.tokens.problem(authorization)
+        if not problem:
+            return None
+        return self._reject(label, journal.stored(body), auth.unauthorized(problem), Seen(_method_of(body)), auth.CHALLENGE)
+
+    def _lookup(self, envelope: jsonrpc.Envelope) -> catalog.Message:
         message = catalog.get(envelope.method)
         if message is None:
             close = catalog.suggest(envelope.method)
@@ -100,7 +123,7 @@ class Bus:
                 envelope.id,
             )
 
-    def _open_route(self, label, route, service, envelope, body) -> Plan:
+    def _open_route(self, label: str, route: str, service: str | None, envelope: jsonrpc.Envelope, body: bytes) -> Plan:
         """A message the catalog cannot name because its real name is not public (a payment
         notification, mom-reference.md 7.1): OMS takes it on its delegate URL only, and acknowledges it."""
         if route != "delegate" or service != OMS:
@@ -113,7 +136,9 @@ class Bus:
             )
         return Plan(label, envelope, body, OMS, sync=False)
 
-    def _route(self, label, route, service, envelope, message, body) -> Plan:
+    def _route(
+        self, label: str, route: str, service: str | None, envelope: jsonrpc.Envelope, message: catalog.Message, body: bytes
+    ) -> Plan:
         to_mom = message.direction == "to_mom"
         if route in ("remote", "delegate") and service != OMS:
             if not self.store.query("SELECT 1 FROM remotes WHERE id = ?", (service,)):
@@ -148,22 +173,20 @@ class Bus:
         except RpcError as error:
             if error.request_id is None:
                 error.request_id = plan.envelope.id
-            return self._reject(plan.route, plan.body, error, method=plan.envelope.method)
+            return self._reject(plan.route, journal.stored(plan.body), error, Seen(plan.envelope.method, plan.envelope.is_notification))
 
     def _to_oms(self, plan: Plan) -> Reply:
         env = plan.envelope
         flow = flow_for(env.method)
         with self.store.transaction() as db:
             ctx = Context(db, time.time(), self.config)
-            ctx.inbound_id = self._journal_in(db, plan, "ok")
+            ctx.inbound_id = _record_in(db, plan)
             result = flow(ctx, env.params) if flow else {}
             answer = result if plan.sync else {}
             reply = self._answer(env, answer)
-            db.execute(
-                "UPDATE journal SET response = ?, order_id = ? WHERE id = ?",
-                # a warehouse's message names its shipment request; the flow's answer names the order
-                (jsontext.dumps(result), _order_of(env.params) or (_order_of(result) if isinstance(result, dict) else None), ctx.inbound_id),
-            )
+            # a warehouse's message names its shipment request; the flow's answer names the order
+            order_id = _order_of(env.params) or (_order_of(result) if isinstance(result, dict) else None)
+            journal.answer(db, ctx.inbound_id, jsontext.dumps(result), order_id)
         self._committed(ctx.queued)
         reply.headers["X-Momlab-Journal-Id"] = str(ctx.inbound_id)
         return reply
@@ -172,14 +195,14 @@ class Bus:
         env = plan.envelope
         with self.store.transaction() as db:
             ctx = Context(db, time.time(), self.config)
-            ctx.inbound_id = self._journal_in(db, plan, "ok")
+            ctx.inbound_id = _record_in(db, plan)
             if plan.target == "remote":
                 ctx.publish(env.method, env.params, _order_of(env.params), to=plan.remote)
-                result: dict = {}
+                result: Doc = {}
             else:
                 ctx.publish(env.method, env.params, _order_of(env.params))
                 result = {"subscribers": ctx.subscribers(env.method)}
-            db.execute("UPDATE journal SET response = ? WHERE id = ?", (jsontext.dumps(result), ctx.inbound_id))
+            journal.answer(db, ctx.inbound_id, jsontext.dumps(result))
         self._committed(ctx.queued)
         reply = self._answer(env, result)
         reply.headers["X-Momlab-Journal-Id"] = str(ctx.inbound_id)
@@ -188,39 +211,15 @@ class Bus:
     def _call_remote(self, plan: Plan) -> Reply:
         """A synchronous call: the bus passes the request on and the remote's answer back."""
         env = plan.envelope
-        remote_id = plan.remote
-        if plan.target == "subscribers":
-            with self.store.transaction() as db:
-                subscribers = Context(db, 0, self.config).subscribers(env.method)
-            if not subscribers:
-                raise RpcError(
-                    jsonrpc.UNKNOWN_ENTITY,
-                    f"No remote subscribes to {env.method}, so nobody can answer this synchronous call. Register one first.",
-                    {"path": "$.method"},
-                )
-            remote_id = subscribers[0]
-        remote = self.store.query("SELECT url, secret FROM remotes WHERE id = ?", (remote_id,))[0]
         with self.store.transaction() as db:
-            inbound = self._journal_in(db, plan, "ok")
-            ctx = Context(db, time.time(), self.config, inbound_id=inbound)
-            ctx.publish(env.method, env.params, _order_of(env.params), to=remote_id)
-            out_id = db.execute("SELECT MAX(id) FROM journal").fetchone()[0]
-            db.execute("UPDATE journal SET status = 'sending' WHERE id = ?", (out_id,))
-            out_body = db.execute("SELECT body FROM journal WHERE id = ?", (out_id,)).fetchone()[0]
-        outcome = delivery.post(self._session, remote["url"], remote["secret"], out_body.encode(), self.config.delivery_timeout,
-                                hosted=self.config.hosted)
+            remote_id = plan.remote or self._answering_subscriber(db, env.method)
+            inbound = _record_in(db, plan)
+        _, outcome = delivery.call_now(self.store, self.config, remote_id, env.method, env.params, _order_of(env.params), inbound)
         with self.store.transaction() as db:
-            db.execute(
-                "UPDATE journal SET status = ?, attempts = 1, error = ?, response = ? WHERE id = ?",
-                ("delivered" if outcome.ok else "failed", outcome.error, outcome.response, out_id),
-            )
             if outcome.ok:
-                db.execute("UPDATE journal SET response = ? WHERE id = ?", (json.dumps(outcome.result), inbound))
+                journal.answer(db, inbound, json.dumps(outcome.result))
             else:
-                db.execute(
-                    "UPDATE journal SET status = 'failed', error_code = ?, error = ? WHERE id = ?",
-                    (jsonrpc.REMOTE_FAILED, outcome.error, inbound),
-                )
+                journal.fail_in(db, inbound, jsonrpc.REMOTE_FAILED, outcome.error)
         if not outcome.ok:
             advice = (
                 "A synchronous handler must answer while the bus waits (Config.delivery_timeout): keep slow work out of it."
@@ -236,34 +235,23 @@ class Bus:
             return Reply(error.http_status, None if env.is_notification else jsonrpc.failure(env.id, error))
         return self._answer(env, outcome.result)
 
-    # -- journal and answers --------------------------------------------------------------------
-    def _journal_in(self, db, plan: Plan, status: str) -> int:
-        env = plan.envelope
-        cursor = db.execute(
-            "INSERT INTO journal (at, direction, route, method, request_id, body, status, remote)"
-            " VALUES (?, 'in', ?, ?, ?, ?, ?, ?)",
-            (time.time(), plan.route, env.method, _id_text(env), _stored(plan.body), status, plan.remote),
-        )
-        return cursor.lastrowid
-
-    def _reject(self, label: str, body: bytes, error: RpcError, headers: dict | None = None, method: str | None = None) -> Reply:
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO journal (at, direction, route, method, request_id, body, status, error_code, error, response)"
-                " VALUES (?, 'in', ?, ?, ?, ?, 'rejected', ?, ?, ?)",
-                (
-                    time.time(),
-                    label,
-                    method or _method_of(body),
-                    json.dumps(error.request_id),
-                    _stored(body),
-                    error.code,
-                    error.message,
-                    json.dumps(error.to_object()),
-                ),
+    def _answering_subscriber(self, db: sqlite3.Connection, method: str) -> str:
+        """The remote that answers a synchronous message sent to the bus: its first subscriber."""
+        subscribers = Context(db, 0, self.config).subscribers(method)
+        if not subscribers:
+            raise RpcError(
+                jsonrpc.UNKNOWN_ENTITY,
+                f"No remote subscribes to {method}, so nobody can answer this synchronous call. Register one first.",
+                {"path": "$.method"},
             )
-        out_headers = {"X-Momlab-Journal-Id": str(cursor.lastrowid), **(headers or {})}
-        if _is_notification(body) and error.code not in (jsonrpc.PARSE_ERROR, jsonrpc.INVALID_REQUEST, jsonrpc.UNAUTHORIZED, jsonrpc.LIMIT_EXCEEDED):
+        return subscribers[0]
+
+    # -- answers --------------------------------------------------------------------------------
+    def _reject(self, label: str, body: str, error: RpcError, seen: Seen, headers: dict[str, str] | None = None) -> Reply:
+        with self.store.transaction() as db:
+            row_id = journal.reject(db, label, seen.method, body, error)
+        out_headers = {"X-Momlab-Journal-Id": str(row_id), **(headers or {})}
+        if seen.notification and error.code not in _ANSWERED_ANYWAY:
             # JSON-RPC forbids answering a notification; the error is in the journal and in this header.
             out_headers["X-Momlab-Error"] = error.message[:500].encode("ascii", "replace").decode()
             return Reply(204, None, out_headers)
@@ -280,37 +268,39 @@ class Bus:
                 callback()
 
 
-def _stored(body: bytes) -> str:
-    if len(body) > STORED_BODY_LIMIT:
-        return body[:STORED_BODY_LIMIT].decode("utf-8", "replace") + f"\n... ({len(body):,} bytes; the rest is not kept)"
-    return body.decode("utf-8", "replace")
+def _label(route: str, service: str | None) -> str:
+    return route if service is None else f"{route}/{service}"
 
 
-def _id_text(env: jsonrpc.Envelope) -> str | None:
-    return None if env.is_notification else json.dumps(env.id)
+def _envelope(body: bytes, seen: Seen) -> jsonrpc.Envelope:
+    """jsonrpc.parse, noting in `seen` the method and whether it is a notification as soon as the
+    body is decoded, so a refusal need not decode it again."""
+    if len(body) > jsonrpc.MAX_BODY_BYTES or not body.strip():
+        return jsonrpc.parse(body)  # refuses it
+    doc = jsonrpc.decode(body)
+    if isinstance(doc, dict):
+        method = doc.get("method")
+        seen.method = method[:200] if isinstance(method, str) else None
+        seen.notification = "id" not in doc
+    return jsonrpc.check(doc)
 
 
 def _method_of(body: bytes) -> str | None:
-    """Best effort: the method name of a request that was rejected, for the journal."""
-    if len(body) > jsonrpc.MAX_BODY_BYTES:
-        return None
+    """Best effort: the method of a request refused before it was read (no valid token), for the journal."""
+    seen = Seen()
     try:
-        doc = jsonrpc.decode(body)
+        _envelope(body, seen)
     except RpcError:
-        return None
-    method = doc.get("method") if isinstance(doc, dict) else None
-    return method[:200] if isinstance(method, str) else None
+        pass
+    return seen.method
 
 
-def _is_notification(body: bytes) -> bool:
-    try:
-        doc = jsonrpc.decode(body) if len(body) <= jsonrpc.MAX_BODY_BYTES else None
-    except RpcError:
-        return False
-    return isinstance(doc, dict) and "id" not in doc
+def _record_in(db: sqlite3.Connection, plan: Plan) -> int:
+    env = plan.envelope
+    return journal.record_in(db, plan.route, env.method, journal.id_text(env), journal.stored(plan.body), remote=plan.remote)
 
 
-def _order_of(params: dict) -> str | None:
+def _order_of(params: Doc) -> str | None:
     """The order a message concerns, when it says so in one of the usual places."""
     for outer in ("order", "shipment", "payment", "return", "refund", "order_comment"):
         inner = params.get(outer)

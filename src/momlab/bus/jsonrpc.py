@@ -11,10 +11,13 @@ import html
 import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import orjson
+
+Doc = dict[str, Any]
+"""A JSON object: a request's params, a flow's result, a message body."""
 
 # Standard codes (JSON-RPC 2.0, section 5.1).
 PARSE_ERROR = -32700
@@ -56,7 +59,7 @@ class RpcError(Exception):
     it; a client (momlab.MomClient) raises the same class, named MomError there, for an error it received.
     `http_status` is the status the error travelled with (or the one the bus gives its code)."""
 
-    def __init__(self, code: int, message: str, data: dict | None = None, request_id: Any = None, http_status: int | None = None):
+    def __init__(self, code: int, message: str, data: Doc | None = None, request_id: Any = None, http_status: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -65,9 +68,10 @@ class RpcError(Exception):
         self._http_status = http_status
 
     @classmethod
-    def from_object(cls, error: dict, http_status: int | None = None) -> RpcError:
+    def from_object(cls, error: Doc, http_status: int | None = None) -> RpcError:
         """The error member of a JSON-RPC response, as received."""
-        return cls(error.get("code"), error.get("message") or "", error.get("data"), http_status=http_status)
+        code: Any = error.get("code")  # kept as received, even when a peer sends none or not an integer
+        return cls(code, error.get("message") or "", error.get("data"), http_status=http_status)
 
     @property
     def http_status(self) -> int:
@@ -77,8 +81,8 @@ class RpcError(Exception):
     def path(self) -> str | None:
         return self.data.get("path") if isinstance(self.data, dict) else None
 
-    def to_object(self) -> dict:
-        error = {"code": self.code, "message": self.message}
+    def to_object(self) -> Doc:
+        error: Doc = {"code": self.code, "message": self.message}
         if self.data:
             error["data"] = self.data
         return error
@@ -104,25 +108,29 @@ class RpcError(Exception):
 @dataclass(frozen=True)
 class Envelope:
     method: str
-    params: dict
+    params: Doc
     id: Any = None
     is_notification: bool = False
-    extra: dict = field(default_factory=dict)  # members beyond the four the specification defines
 
 
 def parse(body: bytes) -> Envelope:
     """Turn raw request bytes into an Envelope, or raise RpcError saying what is wrong."""
     if len(body) > MAX_BODY_BYTES:
-        raise RpcError(
-            LIMIT_EXCEEDED,
-            # the HTTP layer stops reading at the limit, so the true size is not known: say "over"
-            f"The request body is over the bus's limit of {MAX_BODY_BYTES:,} bytes (1 MiB). "
-            "Split the message: stock snapshots carry at most 10,000 SKUs each.",
-            {"path": "$", "limit_bytes": MAX_BODY_BYTES},
-        )
+        raise over_limit()
     if not body.strip():
         raise RpcError(INVALID_REQUEST, "The request body is empty; send one JSON-RPC 2.0 request object.", {"path": "$"})
     return check(decode(body))
+
+
+def over_limit() -> RpcError:
+    """The error for a request body over MAX_BODY_BYTES."""
+    return RpcError(
+        LIMIT_EXCEEDED,
+        # the HTTP layer stops reading at the limit, so the true size is not known: say "over"
+        f"The request body is over the bus's limit of {MAX_BODY_BYTES:,} bytes (1 MiB). "
+        "Split the message: stock snapshots carry at most 10,000 SKUs each.",
+        {"path": "$", "limit_bytes": MAX_BODY_BYTES},
+    )
 
 
 def decode(body: bytes) -> Any:
@@ -176,7 +184,7 @@ def _fast_read_safe(body: bytes) -> bool:
     return body.count(b"[") + body.count(b"{") < _FEW_BRACKETS and _LONG_INTEGER.search(body) is None
 
 
-def _not_json(name: str):
+def _not_json(name: str) -> NoReturn:
     raise _Unreadable(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
 
 
@@ -242,21 +250,20 @@ def check(doc: Any) -> Envelope:
             {"path": "$.params"},
             reply_id,
         )
-    extra = {k: v for k, v in doc.items() if k not in ("jsonrpc", "id", "method", "params")}
-    return Envelope(method=method, params=params, id=request_id, is_notification="id" not in doc, extra=extra)
+    return Envelope(method=method, params=params, id=request_id, is_notification="id" not in doc)
 
 
-def success(request_id: Any, result: Any) -> dict:
+def success(request_id: Any, result: Any) -> Doc:
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
-def failure(request_id: Any, error: RpcError) -> dict:
+def failure(request_id: Any, error: RpcError) -> Doc:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_object()}
 
 
-def request(method: str, params: dict, request_id: Any = None) -> dict:
+def request(method: str, params: Doc, request_id: Any = None) -> Doc:
     """Build a request object; leave request_id None for a notification."""
-    doc = {"jsonrpc": "2.0", "method": method, "params": params}
+    doc: Doc = {"jsonrpc": "2.0", "method": method, "params": params}
     if request_id is not None:
         doc["id"] = request_id
     return doc

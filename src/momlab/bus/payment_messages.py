@@ -20,12 +20,15 @@ order is not public; the mapping here is the course's reading of the field names
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 COMMANDS = ("validate", "revalidate", "capture", "refund", "cancel")
 TOPIC = "magento.payments.payments_management."
 OFFLINE_GATEWAYS = ("OFFLINE",)  # nothing to validate or capture: no gateway behind it [mock]
 
 
-def gross(line: dict) -> float:
+def gross(line: dict[str, Any]) -> float:
     """A line's price with tax (0 when the line has none)."""
     value = (line.get("amount") or {}).get("gross_amount") or 0
     try:
@@ -34,7 +37,7 @@ def gross(line: dict) -> float:
         return 0.0
 
 
-def payment_lines(lines: list[dict]) -> list[dict]:
+def payment_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`payment.lines[]` for order lines (one unit each, as the course's orders have them)."""
     out = []
     for line in lines:
@@ -52,19 +55,19 @@ def payment_lines(lines: list[dict]) -> list[dict]:
     return out
 
 
-def transactions(order: dict):
+def transactions(order: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(payment, transaction) pairs of an order, in order."""
     for payment in order.get("payments") or []:
         for transaction in payment.get("transactions") or []:
             yield payment, transaction
 
 
-def is_offline(transaction: dict) -> bool:
+def is_offline(transaction: dict[str, Any]) -> bool:
     info = transaction.get("gateway_information") or {}
     return not info.get("gateway_id") or info.get("gateway_id") in OFFLINE_GATEWAYS
 
 
-def payment_params(order: dict, payment: dict, transaction: dict, reference: str, lines: list[dict], amount: float | None = None) -> dict:
+def payment_params(order: dict[str, Any], payment: dict[str, Any], transaction: dict[str, Any], reference: str, lines: list[dict[str, Any]], amount: float | None = None) -> dict[str, Any]:
     """The params of a payments_management command for `lines` of `order`, paid by `transaction`."""
     info = transaction.get("gateway_information") or {}
     total = round(sum(gross(line) for line in lines), 2) if amount is None else amount
@@ -83,7 +86,7 @@ def payment_params(order: dict, payment: dict, transaction: dict, reference: str
     }
 
 
-def paid_by(order: dict, payment: dict) -> list[dict]:
+def paid_by(order: dict[str, Any], payment: dict[str, Any]) -> list[dict[str, Any]]:
     """The order's lines that `payment` pays: those naming it, or every line when none names one."""
     lines = order.get("lines") or []
     named = [line for line in lines if line.get("payment_reference") is not None]

@@ -8,13 +8,15 @@ offers this as Mock.create_sales_channel and POST /admin/sales_channels.
 
 from __future__ import annotations
 
+from typing import Any
+
 from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
 from momlab.bus.store import Store
 
 FIELDS = ("id", "name", "aggregate_id")
 
 
-def save_sales_channel(store: Store, params) -> dict:
+def save_sales_channel(store: Store, params: Any) -> dict[str, Any]:
     """Create or update a sales channel {id, name, aggregate_id}; RpcError says what to fix."""
     if not isinstance(params, dict):
         raise RpcError(INVALID_PARAMS, "Send a JSON object: {\"id\": ..., \"name\": ..., \"aggregate_id\": ...}.", {"path": "$"})

@@ -3,6 +3,7 @@ sales channels and the initial source stock. reset() brings a used store back to
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from momlab import data
@@ -25,7 +26,7 @@ def reset(store: Store) -> None:
         _load(db)
 
 
-def _load(db) -> None:
+def _load(db: sqlite3.Connection) -> None:
     now = time.time()
     db.executemany("INSERT INTO products VALUES (:sku, :name, :type)", data.rows("products"))
     db.executemany("INSERT INTO sources VALUES (:id, :name, :type, :priority)", data.rows("sources"))

@@ -11,15 +11,17 @@ import logging
 import socket
 import threading
 import time
+from typing import Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 for _name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class ServerThread:
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "momlab-http"):
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, name: str = "momlab-http"):
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -29,7 +31,7 @@ class ServerThread:
             self._socket.close()
             raise OSError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another --port, or 0 for any free one.") from None
         self.host = host
-        self.port = self._socket.getsockname()[1]
+        self.port: int = self._socket.getsockname()[1]
         # log_config=None: uvicorn would otherwise re-apply its logging setup (level INFO) for every server
         # it creates, and a server stopping meanwhile in another thread prints "Finished server process"
         # to stderr, which nbgrader counts as a failed cell. Its loggers are set to WARNING once, below.
@@ -71,7 +73,10 @@ class Served:
     not_running = "It is not running: call .start() first."
     _server: ServerThread | None = None
 
-    def start(self, host: str = "127.0.0.1", port: int = 0):
+    def app(self) -> ASGIApp:
+        raise NotImplementedError
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
         if self._server is None or not self._server.running:
             self._server = ServerThread(self.app(), host, port, name=self.thread_name).start()
         return self

@@ -8,13 +8,13 @@ flagged unlimited at any of the sources is always available (mom-reference.md 5.
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Iterable
 
-from momlab.bus.jsonrpc import UNKNOWN_ENTITY, RpcError
+from momlab.bus.context import Context
+from momlab.bus.jsonrpc import UNKNOWN_ENTITY, Doc, RpcError
+from momlab.bus.timestamps import iso_seconds
 
 NOT_SHIPPABLE = ("SHIPPING", "VIRTUAL", "SERVICE", "BUNDLE")  # a BUNDLE line ships as its component lines
 
@@ -28,7 +28,7 @@ def sources_of(db: sqlite3.Connection, aggregate_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def aggregates_of(db: sqlite3.Connection, source_ids) -> list[str]:
+def aggregates_of(db: sqlite3.Connection, source_ids: Iterable[str]) -> list[str]:
     ids = list(source_ids)
     marks = ",".join("?" * len(ids))
     rows = db.execute(
@@ -58,7 +58,7 @@ def available(db: sqlite3.Connection, source_ids: list[str], sku: str) -> tuple[
     return available_many(db, source_ids, [sku]).get(sku, (0.0, False))
 
 
-def available_many(db: sqlite3.Connection, source_ids: list[str], skus) -> dict[str, tuple[float, bool]]:
+def available_many(db: sqlite3.Connection, source_ids: list[str], skus: Iterable[str]) -> dict[str, tuple[float, bool]]:
     """{sku: (available, unlimited)} over the given sources, in two queries however many SKUs."""
     if not source_ids:
         return {}
@@ -94,15 +94,15 @@ def soft_hold(db: sqlite3.Connection, aggregate_id: str, sku: str, units: int) -
     )
 
 
-def aggregate_stock(db: sqlite3.Connection, aggregate_id: str, skus) -> list[dict]:
+def aggregate_stock(db: sqlite3.Connection, aggregate_id: str, skus: Iterable[str]) -> list[Doc]:
     return aggregate_stocks(db, [aggregate_id], skus)[aggregate_id]
 
 
-def aggregate_stocks(db: sqlite3.Connection, aggregate_ids, skus) -> dict[str, list[dict]]:
+def aggregate_stocks(db: sqlite3.Connection, aggregate_ids: list[str], skus: Iterable[str]) -> dict[str, list[Doc]]:
     """{aggregate: [{sku, quantity[, unlimited]}, ...]} for the given SKUs, in one query however
     many aggregates: on hand at the aggregate's sources, minus the units in flight there (holds),
     minus the units waiting to be sourced against the aggregate (soft_holds)."""
-    skus = list(skus)
+    sku_list = list(skus)
     rows = db.execute(
         """SELECT a.aggregate_id, s.sku, SUM(s.quantity), MAX(s.unlimited),
                   (SELECT COALESCE(SUM(h.units), 0) FROM holds h JOIN aggregate_sources ah ON ah.source_id = h.source_id
@@ -112,15 +112,15 @@ def aggregate_stocks(db: sqlite3.Connection, aggregate_ids, skus) -> dict[str, l
                 JOIN source_stock s ON s.source_id = a.source_id
            WHERE a.aggregate_id IN (SELECT value FROM json_each(?)) AND s.sku IN (SELECT value FROM json_each(?))
            GROUP BY a.aggregate_id, s.sku""",
-        (json.dumps(list(aggregate_ids)), json.dumps(skus)),
+        (json.dumps(aggregate_ids), json.dumps(sku_list)),
     ).fetchall()
     levels = {(aggregate, sku): (max(0.0, quantity - held - soft), bool(unlimited)) for aggregate, sku, quantity, unlimited, held, soft in rows}
-    stocks = {}
+    stocks: dict[str, list[Doc]] = {}
     for aggregate in aggregate_ids:
         stock = []
-        for sku in skus:
+        for sku in sku_list:
             quantity, unlimited = levels.get((aggregate, sku), (0.0, False))
-            entry = {"sku": sku, "quantity": _number(quantity)}
+            entry: Doc = {"sku": sku, "quantity": _number(quantity)}
             if unlimited:
                 entry["unlimited"] = True
             stock.append(entry)
@@ -128,17 +128,17 @@ def aggregate_stocks(db: sqlite3.Connection, aggregate_ids, skus) -> dict[str, l
     return stocks
 
 
-def publish_aggregates(ctx, source_ids, skus) -> list[str]:
+def publish_aggregates(ctx: Context, source_ids: Iterable[str], skus: Iterable[str]) -> list[str]:
     """Send magento.inventory.aggregate_stock_management.updated once per aggregate the change touches.
 
     The snapshot carries only the touched SKUs, in mode DELTA ([mock]: the reference gives the
     message's fields, not which mode OMS uses after each kind of change).
     """
-    skus = sorted(set(skus))
-    if not skus:
+    touched = sorted(set(skus))
+    if not touched:
         return []
-    created_on = _iso(ctx.now)
-    stocks = aggregate_stocks(ctx.db, aggregates_of(ctx.db, source_ids), skus)
+    created_on = iso_seconds(ctx.now)
+    stocks = aggregate_stocks(ctx.db, aggregates_of(ctx.db, source_ids), touched)
     for aggregate_id, stock in stocks.items():
         snapshot = {"aggregate_id": aggregate_id, "created_on": created_on, "mode": "DELTA", "stock": stock}
         ctx.publish("magento.inventory.aggregate_stock_management.updated", {"snapshot": snapshot})
@@ -155,14 +155,7 @@ def choose_source(db: sqlite3.Connection, sources: list[str], sku: str) -> str |
     return sources[0] if sources else None
 
 
-def _number(value: float):
+def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _iso(timestamp: float) -> str:
-    return _iso_second(math.floor(timestamp))
-
-
-@functools.lru_cache(maxsize=16)  # a flow stamps several messages within the same second
-def _iso_second(second: int) -> str:
-    return datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")

@@ -1,18 +1,16 @@
 """The bus's SQLite store: journal (which is also the outbox), remotes, tokens and OMS state.
 
-WAL mode with synchronous=NORMAL: a committed transaction survives the process being killed
-(it may not survive a power cut, which a mock need not). Each thread gets its own connection;
-writes go through `transaction()`, which takes the write lock up front (BEGIN IMMEDIATE) so two
-writers queue instead of failing half way.
+One connection per thread and write transactions that queue: momlab.bus.sqlite. Only
+momlab.bus.journal reads or writes the journal table.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from momlab.bus.sqlite import SQLiteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -25,7 +23,7 @@ CREATE TABLE IF NOT EXISTS journal (
     remote        TEXT,                      -- out: the receiving remote's id
     body          TEXT    NOT NULL,          -- the request as sent
     response      TEXT,                      -- the answer (JSON text)
-    status        TEXT    NOT NULL,          -- in: ok | rejected; out: pending | retrying | delivered | failed
+    status        TEXT    NOT NULL,          -- momlab.bus.journal.Status
     error_code    INTEGER,
     error         TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -37,7 +35,6 @@ CREATE INDEX IF NOT EXISTS journal_outbox ON journal(remote, id) WHERE direction
 -- By order (the journal viewer's order filter, a flow's look at an order's history). Not by method:
 -- an index whose keys are spread over the whole journal costs a page write per message.
 CREATE INDEX IF NOT EXISTS journal_order ON journal(order_id);
-DROP INDEX IF EXISTS journal_method;
 
 CREATE TABLE IF NOT EXISTS remotes (
     id          TEXT PRIMARY KEY,
@@ -139,7 +136,6 @@ CREATE TABLE IF NOT EXISTS order_lines (
     PRIMARY KEY (order_id, line_id)
 );
 CREATE INDEX IF NOT EXISTS order_lines_request ON order_lines(request_id);
-DROP INDEX IF EXISTS order_lines_stock;  -- in-flight units are counted in `holds`
 
 CREATE TABLE IF NOT EXISTS shipment_requests (
     id         TEXT PRIMARY KEY,
@@ -281,31 +277,32 @@ CREATE TABLE IF NOT EXISTS status_deliveries (
 # Everything but the configuration loaded from data/: what reset() empties.
 STATE_TABLES = ("journal", "remotes", "subscriptions", "stock_batches", "stock_batch_parts", "orders", "order_lines", "shipment_requests", "shipments", "source_stock", "holds",
                 "returns", "return_lines", "refunds", "payment_notifications",
-                "sourcing_modes", "sourcing_queue", "soft_holds", "in_store_sources", "store_lines")
-STATE_TABLES += ("status_incidents", "status_subscriptions", "status_deliveries")
+                "sourcing_modes", "sourcing_queue", "soft_holds", "in_store_sources", "store_lines",
+                "status_incidents", "status_subscriptions", "status_deliveries")
 CONFIG_TABLES = ("sources", "aggregates", "aggregate_sources", "sales_channels", "products")
 
+# The schema's version, kept in the file's `PRAGMA user_version`. MIGRATIONS[n] takes a database
+# from version n - 1 to n; SCHEMA has already created whatever is missing.
+MIGRATIONS = {
+    # indexes that older databases have: by method (a page write per message for no query that
+    # needs it) and on order lines by stock (in-flight units are counted in `holds` now)
+    1: "DROP INDEX IF EXISTS journal_method; DROP INDEX IF EXISTS order_lines_stock;",
+}
+SCHEMA_VERSION = max(MIGRATIONS)
 
-class Store:
+
+class Store(SQLiteFile):
     def __init__(self, path: str | Path):
-        self.path = str(path)
-        self._local = threading.local()
+        super().__init__(path)
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
-        self.connection().executescript(SCHEMA)  # executescript manages its own transaction
+        db = self.connection()
+        db.executescript(SCHEMA)  # executescript manages its own transaction
+        _migrate(db)
 
-    def connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
-            if self._checkpointer is not None:
-                db.execute("PRAGMA wal_autocheckpoint=0")
-            self._local.db = db
-        return db
+    def _opened(self, db: sqlite3.Connection) -> None:
+        if self._checkpointer is not None:
+            db.execute("PRAGMA wal_autocheckpoint=0")
 
     def start_checkpointer(self, interval: float = 0.5) -> None:
         """Copy the WAL into the database from a thread of its own, so the fsync a checkpoint
@@ -323,25 +320,15 @@ class Store:
         finally:
             db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def query(self, sql: str, args: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.connection().execute(sql, args).fetchall()
-
     def close(self) -> None:
         self._stop.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=5)
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        super().close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a database written by an older momlab up to SCHEMA_VERSION, one step per transaction."""
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[step]} PRAGMA user_version = {step}; COMMIT;")

@@ -42,6 +42,7 @@ import re
 import secrets
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -51,6 +52,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from momlab.bus.server import ServerThread
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DOMAIN = "tunnel.momlab.test"
 REGIONS = ("us", "eu", "ap", "au", "sa", "jp", "in")  # "us" is the default, as ngrok's is
@@ -66,7 +70,7 @@ _used: set[str] = set()  # random names are never handed out twice in a process
 
 
 def is_tunnel_host(host: str | None) -> bool:
-    return bool(host) and host.rstrip(".").lower().endswith("." + DOMAIN)
+    return host is not None and host.rstrip(".").lower().endswith("." + DOMAIN)
 
 
 def lookup(host: str) -> Tunnel | None:
@@ -93,7 +97,7 @@ class Tunnel:
         self.latency = float(latency)
         self._name = name
         self.name: str | None = None
-        self.log: list[dict] = []
+        self.log: list[dict[str, Any]] = []
         self._server: ServerThread | None = None
 
     # -- running --------------------------------------------------------------------------------
@@ -125,7 +129,7 @@ class Tunnel:
     def __enter__(self) -> Tunnel:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -162,7 +166,7 @@ class Tunnel:
         """Where the tunnel listens on this machine (the bus resolves the public name to it)."""
         return f"http://127.0.0.1:{self.port}"
 
-    def log_frame(self):
+    def log_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(self.log, columns=["at", "method", "path", "status", "ms", "x_signature", "error"])
@@ -187,8 +191,8 @@ class Tunnel:
 
         return Starlette(routes=[Route("/{rest:path}", forward, methods=METHODS)])
 
-    def _forward(self, method: str, path: str, raw_headers, body: bytes, client: str) -> Response:
-        entry = {"at": time.strftime("%H:%M:%S"), "method": method, "path": path, "status": None, "ms": None,
+    def _forward(self, method: str, path: str, raw_headers: list[tuple[bytes, bytes]], body: bytes, client: str) -> Response:
+        entry: dict[str, Any] = {"at": time.strftime("%H:%M:%S"), "method": method, "path": path, "status": None, "ms": None,
                  "x_signature": None, "error": None}
         started = time.monotonic()
         headers: list[tuple[str, str]] = []
@@ -206,7 +210,7 @@ class Tunnel:
                     ("X-Forwarded-Proto", "https"), ("X-Forwarded-For", client)]
         if self.latency:
             time.sleep(self.latency)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=FORWARD_TIMEOUT)
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=FORWARD_TIMEOUT)
         try:
             connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
             for name, text in headers:
@@ -273,7 +277,7 @@ def _target(target: str | int) -> tuple[str, str]:
     text = target.strip()
     try:
         parts = urlsplit(text)
-        port = parts.port
+        given_port = parts.port
     except ValueError:
         raise ValueError(f"{target!r} is not a URL a tunnel can forward to ({example}).") from None
     if parts.scheme == "https":
@@ -288,10 +292,10 @@ def _target(target: str | int) -> tuple[str, str]:
             local = False
         if not local:
             raise ValueError(f"A tunnel exposes a server on this machine: its target must be on 127.0.0.1, localhost or [::1]; got {host!r}.")
-    if port == 0:
+    if given_port == 0:
         raise ValueError(f"{target!r}: port 0 is not a port a server listens on.")
     netloc = f"[{host}]" if ":" in host else host
-    origin = f"http://{netloc}:{port or 80}"
+    origin = f"http://{netloc}:{given_port or 80}"
     return origin, "" if parts.path == "/" else parts.path
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from typing import Any
 
+from momlab.bus.timestamps import iso_millis
 from momlab.connector.store import ConnectorStore
 
 NEW, SUCCESS, ERROR = "NEW", "SUCCESS", "ERROR"
@@ -103,7 +103,7 @@ class MessageLog:
 
     def history(self, message_id: int) -> list[dict]:
         rows = self.store.query("SELECT at, status, note FROM mcom_api_message_history WHERE message_id = ? ORDER BY rowid", (int(message_id),))
-        return [{"at": _iso(r["at"]), "status": r["status"], "note": r["note"]} for r in rows]
+        return [{"at": iso_millis(r["at"]), "status": r["status"], "note": r["note"]} for r in rows]
 
     def counts(self, **filters) -> dict[str, int]:
         """How many messages per status, e.g. {'NEW': 3, 'SUCCESS': 10, 'ERROR': 1}."""
@@ -123,13 +123,9 @@ def _row(r) -> dict:
         "retries": r["retries"],
         "reference": r["reference"],
         "batch": r["batch"],
-        "created_at": _iso(r["created_at"]),
-        "updated_at": _iso(r["updated_at"]),
+        "created_at": iso_millis(r["created_at"]),
+        "updated_at": iso_millis(r["updated_at"]),
         "body": json.loads(r["body"]),
     }
 
 
-def _iso(timestamp: float) -> str:
-    from datetime import datetime
-
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")

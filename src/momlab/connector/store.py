@@ -9,13 +9,11 @@ they stand for, and their columns are momlab's own [mock].
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import tempfile
-import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from momlab.bus.sqlite import SQLiteFile
 
 SCHEMA = """
 -- The Message Log (MCOM > Message Log): every message in and out, processed by oms:messages:process.
@@ -171,8 +169,9 @@ CREATE TABLE IF NOT EXISTS magento_rma (
 """
 
 
-class ConnectorStore:
-    """One SQLite file, one connection per thread (the endpoint answers the bus on its own threads)."""
+class ConnectorStore(SQLiteFile):
+    """One SQLite file, one connection per thread (the endpoint answers the bus on its own threads);
+    a transaction inside the processor's joins it."""
 
     def __init__(self, path: str | Path | None = None):
         self._cleanup = None
@@ -181,42 +180,10 @@ class ConnectorStore:
             path = Path(folder) / "magento.sqlite"
             # a temporary database goes when the store is closed, or at the latest when Python exits
             self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        self.path = str(path)
-        self._local = threading.local()
+        super().__init__(path, nesting=True)
         self.connection().executescript(SCHEMA)
 
-    def connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self.connection()
-        if db.in_transaction:  # nested: a handler inside the processor's transaction
-            yield db
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def query(self, sql: str, args: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.connection().execute(sql, args).fetchall()
-
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        super().close()
         if self._cleanup is not None:
             self._cleanup()

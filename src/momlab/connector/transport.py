@@ -15,27 +15,23 @@ import http.client
 import itertools
 import json
 import threading
-import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+from momlab.bus import jsonrpc
+from momlab.bus.auth import TokenCache
+from momlab.bus.jsonrpc import RpcError
 
 
 class BusUnavailable(Exception):
     """The bus could not be reached, or answered with something that is not JSON-RPC."""
 
 
-class BusRefused(Exception):
-    """The bus answered with a JSON-RPC error. `code`, `message`, `data` are its members."""
-
-    def __init__(self, code: Any, message: str, data: Any = None, status: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data if isinstance(data, dict) else {}
-        self.status = status
+class BusRefused(RpcError):
+    """The bus answered with a JSON-RPC error (`code`, `message`, `data`, `http_status`), worded for the Message Log."""
 
     def __str__(self) -> str:
-        where = f" (at {self.data['path']})" if self.data.get("path") else ""
+        where = f" (at {self.path})" if self.path else ""
         return f"the bus refused it with error {self.code}: {self.message}{where}"
 
 
@@ -46,34 +42,31 @@ class Transport:
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
-        self._token: str | None = None
-        self._expires = 0.0
+        self._tokens = TokenCache(self._fetch_token)
         self._ids = itertools.count(1)
         self._local = threading.local()
-        self._lock = threading.Lock()
 
     # -- OAuth ------------------------------------------------------------------------------------
     def token(self, refresh: bool = False) -> str:
-        with self._lock:
-            if refresh or self._token is None or time.time() > self._expires - 30:
-                body = urlencode({"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
-                status, text = self._post(_join(self.oauth_server_url, "oauth/token"), body.encode(),
-                                          {"Content-Type": "application/x-www-form-urlencoded"})
-                doc = _json(text)
-                if status != 200 or not isinstance(doc, dict) or "access_token" not in doc:
-                    said = doc.get("error_description") if isinstance(doc, dict) else None
-                    raise BusUnavailable(
-                        f"no OAuth token from {self.oauth_server_url} (HTTP {status}): {said or text[:200]}. "
-                        "Check serviceBus.oauth_server_url, oauth_client_id and oauth_client_secret in env.php."
-                    )
-                self._token = doc["access_token"]
-                self._expires = time.time() + float(doc.get("expires_in", 3600))
-            return self._token
+        return self._tokens.get(refresh)
+
+    def _fetch_token(self) -> tuple[str, float]:
+        body = urlencode({"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+        status, text = self._post(_join(self.oauth_server_url, "oauth/token"), body.encode(),
+                                  {"Content-Type": "application/x-www-form-urlencoded"})
+        doc = _json(text)
+        if status != 200 or not isinstance(doc, dict) or "access_token" not in doc:
+            said = doc.get("error_description") if isinstance(doc, dict) else None
+            raise BusUnavailable(
+                f"no OAuth token from {self.oauth_server_url} (HTTP {status}): {said or text[:200]}. "
+                "Check serviceBus.oauth_server_url, oauth_client_id and oauth_client_secret in env.php."
+            )
+        return doc["access_token"], float(doc.get("expires_in", 3600))
 
     # -- JSON-RPC -----------------------------------------------------------------------------------
     def call(self, method: str, params: dict, route: str = "api") -> Any:
         """Send one request and return its result; BusRefused / BusUnavailable otherwise."""
-        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode()
+        body = json.dumps(jsonrpc.request(method, params, next(self._ids))).encode()
         target = _join(self.url, route)
         status, text = self._post(target, body, {"Content-Type": "application/json", "Authorization": f"Bearer {self.token()}"})
         if status == 401 and "expired" in text:
@@ -82,8 +75,7 @@ class Transport:
         if not isinstance(doc, dict):
             raise BusUnavailable(f"{target} answered HTTP {status} with something that is not JSON-RPC: {text[:200]!r}")
         if isinstance(doc.get("error"), dict):
-            error = doc["error"]
-            raise BusRefused(error.get("code"), str(error.get("message")), error.get("data"), status)
+            raise BusRefused.from_object(doc["error"], status)
         if "result" not in doc:
             raise BusUnavailable(f"{target} answered HTTP {status} without a result: {text[:200]!r}")
         return doc["result"]

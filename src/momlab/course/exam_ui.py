@@ -23,13 +23,14 @@ GOOD, WEAK = "#2e7d32", "#e65100"
 
 
 def section_chart(score: Score, title: str | None = None):
-    """Bar chart of each section's share of right answers, against the pass mark."""
-    import matplotlib.pyplot as plt
+    """Bar chart of each section's share of right answers, against the pass mark (a matplotlib Figure)."""
+    from momlab.figures import figure
 
     sections = score.sections
     labels = [f"{s.section.number} {s.section.title}\n({s.section.weight} %)" for s in sections]
     shares = [100 * s.share for s in sections]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(sections) + 1.4))
+    fig = figure(9, 0.45 * len(sections) + 1.4)
+    ax = fig.subplots()
     bars = ax.barh(labels, shares, color=[GOOD if s.share >= score.pass_mark else WEAK for s in sections])
     ax.axvline(100 * score.pass_mark, color="black", linestyle="--", linewidth=1)
     ax.text(100 * score.pass_mark, len(sections) - 0.4, f" pass mark {100 * score.pass_mark:.0f} %", va="bottom", fontsize=8)
@@ -40,8 +41,6 @@ def section_chart(score: Score, title: str | None = None):
     ax.set_xlabel("right answers, % of the section's items")
     verdict = "passed" if score.passed else "not passed yet"
     ax.set_title(title or f"Weighted score {100 * score.weighted:.0f} % ({verdict})")
-    fig.tight_layout()
-    plt.close(fig)  # shown where the caller displays it, not twice
     return fig
 
 

@@ -2,6 +2,8 @@
 
 - `check(condition, message)`: a failed check shows only its message, a sentence saying what to fix,
   never a traceback with test source around it.
+- `answered(*names)`: the first line of a knowledge check's test cell; a name the learner has not given
+  a value yet gets a sentence saying which to answer, not a NameError.
 - `hidden(label)`: wraps hidden tests, so that even an error raised by the learner's code inside
   them is reported as a message without the hidden lines around it.
 - `answer_hash`: a salted hash, for the practice exam's ungraded items (immediate feedback). Graded
@@ -52,6 +54,31 @@ def setup() -> None:
 def check(condition: Any, message: str) -> None:
     if not condition:
         raise CheckFailed(message)
+
+
+def answered(*names: str) -> None:
+    """Each of `names` must have a value in the notebook (its answer cell was run); else say which."""
+    missing = [name for name in names if name not in _user_namespace()]
+    if missing:
+        quoted = [f"`{name}`" for name in missing]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        verb = "is" if len(missing) == 1 else "are"
+        raise CheckFailed(f"{listed} {verb} not defined yet: write your answer in the cell above and run it first.")
+
+
+def _user_namespace() -> dict[str, Any]:
+    """The learner's variables: IPython's user namespace in a kernel, else the running script's globals."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        return shell.user_ns
+    import __main__
+
+    return vars(__main__)
 
 
 @contextmanager

@@ -7,24 +7,19 @@ a full timeout each; this deadline ends such a run, so one notebook cannot hold 
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 from contextlib import contextmanager
-from pathlib import Path
+
+import psutil
 
 
-def _children(pid: int) -> list[int]:
-    """Direct child processes of `pid` (Linux /proc; elsewhere none are found, and the watchdog is off)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def _kill_children() -> None:
+    """Kill the direct child processes of this process (the kernels), on any operating system."""
+    for child in psutil.Process().children():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+            child.kill()
+        except psutil.Error:  # ended meanwhile, or not ours to kill
+            pass
 
 
 @contextmanager
@@ -35,11 +30,7 @@ def deadline(seconds: float):
 
     def expire():
         state["expired"] = True
-        for pid in _children(os.getpid()):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_children()
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True

@@ -32,15 +32,21 @@ What this mock does [mock]:
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 
+from momlab.bus import journal
 from momlab.bus import payment_messages as payments
 from momlab.bus import stock_levels as inventory
-from momlab.bus import views
-from momlab.bus.flows import orders
+from momlab.bus.context import Context
+from momlab.bus.flows import orders, view
 from momlab.bus.flows.orders import UPDATED, order_document, set_status, stored_order
-from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
+from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
+from momlab.bus.store import Store
+from momlab.bus.timestamps import iso_seconds
 
 AGGREGATE_UPDATED = "magento.inventory.aggregate_stock_management.updated"
 REVALIDATE = "magento.payments.payments_management.revalidate"
@@ -50,12 +56,12 @@ MODES = ("direct", "batch")
 # -- settings -----------------------------------------------------------------------------------
 
 
-def mode_of(db, aggregate_id: str) -> str:
-    row = db.execute("SELECT mode FROM sourcing_modes WHERE aggregate_id = ?", (aggregate_id,)).fetchone()
-    return row[0] if row else "direct"
+def mode_of(db: sqlite3.Connection, aggregate_id: str) -> str:
+    row: sqlite3.Row | None = db.execute("SELECT mode FROM sourcing_modes WHERE aggregate_id = ?", (aggregate_id,)).fetchone()
+    return str(row[0]) if row else "direct"
 
 
-def set_mode(ctx, aggregate_id: str, mode: str) -> dict:
+def set_mode(ctx: Context, aggregate_id: str, mode: str) -> Doc:
     """Choose how an aggregate's orders are sourced: 'direct' or 'batch' (an SI Portal setting)."""
     if mode not in MODES:
         raise RpcError(INVALID_PARAMS, f"mode must be 'direct' or 'batch', got {mode!r}.", {"path": "mode"})
@@ -71,12 +77,12 @@ def set_mode(ctx, aggregate_id: str, mode: str) -> dict:
 # -- at order create ----------------------------------------------------------------------------
 
 
-def plan(ctx, order: dict, lines: list[dict], channel: str, aggregate_id: str) -> None:
+def plan(ctx: Context, order: Doc, lines: list[Doc], channel: str, aggregate_id: str) -> None:
     """Sourcing hook (orders.SOURCING_HOOKS): queue what must wait, source bundles together."""
     originals = {str(x["id"]): x for x in order["lines"]}
     today = _day(ctx.now)
     batch = mode_of(ctx.db, aggregate_id) == "batch"
-    queued = []
+    queued: list[str] = []
     for index, line in enumerate(lines):
         original = originals[line["line_id"]]
         if line.get("claimed") or line["product_type"] in inventory.NOT_SHIPPABLE or original.get("pickup_location"):
@@ -92,12 +98,12 @@ def plan(ctx, order: dict, lines: list[dict], channel: str, aggregate_id: str) -
         publish_aggregate(ctx, aggregate_id, queued)
 
 
-def bundle_groups(order: dict, lines: list[dict]) -> dict[str, list[dict]]:
+def bundle_groups(order: Doc, lines: list[Doc]) -> dict[str, list[Doc]]:
     """{bundle line id: its shippable component lines} among `lines` (components name the BUNDLE line
     in parent_line_id), leaving out pickup lines."""
     originals = {str(x["id"]): x for x in order["lines"]}
     bundles = {line_id for line_id, x in originals.items() if orders.line_type(x) == "BUNDLE"}
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[Doc]] = {}
     for line in lines:
         original = originals[line["line_id"]]
         parent = original.get("parent_line_id")
@@ -106,11 +112,11 @@ def bundle_groups(order: dict, lines: list[dict]) -> dict[str, list[dict]]:
     return groups
 
 
-def source_bundles(ctx, groups: dict[str, list[dict]], aggregate_id: str) -> dict[str, list[dict]]:
+def source_bundles(ctx: Context, groups: dict[str, list[Doc]], aggregate_id: str) -> dict[str, list[Doc]]:
     """Give each bundle's lines one source that can ship them together, holding a unit per line
     there; {source: lines}. A bundle no source can ship whole is left for direct sourcing."""
     sources = inventory.sources_of(ctx.db, aggregate_id)
-    by_source: dict[str, list[dict]] = {}
+    by_source: dict[str, list[Doc]] = {}
     for group in groups.values():
         source = source_together(ctx.db, sources, group)
         if source is None:
@@ -122,7 +128,7 @@ def source_bundles(ctx, groups: dict[str, list[dict]], aggregate_id: str) -> dic
     return by_source
 
 
-def source_together(db, sources: list[str], group: list[dict]) -> str | None:
+def source_together(db: sqlite3.Connection, sources: list[str], group: list[Doc]) -> str | None:
     """SHIPTOGETHER: the first source (by priority) with every unit of the group available, else the
     first source (a backorder)."""
     need = Counter(line["sku"] for line in group)
@@ -132,12 +138,12 @@ def source_together(db, sources: list[str], group: list[dict]) -> str | None:
     return sources[0] if sources else None
 
 
-def _has(db, source: str, sku: str, units: int) -> bool:
+def _has(db: sqlite3.Connection, source: str, sku: str, units: int) -> bool:
     quantity, unlimited = inventory.available(db, [source], sku)
     return unlimited or quantity >= units
 
 
-def _queue(ctx, order_id: str, line: dict, aggregate_id: str, street: str | None) -> None:
+def _queue(ctx: Context, order_id: str, line: Doc, aggregate_id: str, street: str | None) -> None:
     line.update(claimed=True, waiting=True)
     inventory.soft_hold(ctx.db, aggregate_id, line["sku"], 1)
     ctx.db.execute(
@@ -149,7 +155,7 @@ def _queue(ctx, order_id: str, line: dict, aggregate_id: str, street: str | None
 # -- the wave -----------------------------------------------------------------------------------
 
 
-def run_wave(ctx, aggregate_id: str | None = None, as_of: str | None = None) -> dict:
+def run_wave(ctx: Context, aggregate_id: str | None = None, as_of: str | None = None) -> Doc:
     """A batch-sourcing wave: source every queued line that is due (all of them, except pre-order
     lines whose street date is after `as_of`, an ISO date; today by default), oldest order first."""
     if aggregate_id is not None:
@@ -157,10 +163,13 @@ def run_wave(ctx, aggregate_id: str | None = None, as_of: str | None = None) -> 
     day = _parse_day(as_of, "as_of") if as_of is not None else _day(ctx.now)
     sql = "SELECT * FROM sourcing_queue" + (" WHERE aggregate_id = ?" if aggregate_id else "") + " ORDER BY queued_at, rowid"
     rows = [r for r in ctx.db.execute(sql, (aggregate_id,) if aggregate_id else ()) if not r["street_date"] or r["street_date"] <= day]
-    by_order: dict[str, list] = {}
+    by_order: dict[str, list[sqlite3.Row]] = {}
     for row in rows:
         by_order.setdefault(row["order_id"], []).append(row)
-    sourced, requests, touched_sources, touched_skus = [], [], set(), set()
+    sourced: list[Doc] = []
+    requests: list[str] = []
+    touched_sources: set[str] = set()
+    touched_skus: set[str] = set()
     for order_id, queued in by_order.items():
         done = _source_queued(ctx, order_id, queued)
         sourced += done["lines"]
@@ -174,7 +183,7 @@ def run_wave(ctx, aggregate_id: str | None = None, as_of: str | None = None) -> 
     return {"as_of": day, "sourced": sourced, "shipment_requests": requests, "still_waiting": left}
 
 
-def _source_queued(ctx, order_id: str, queued: list) -> dict:
+def _source_queued(ctx: Context, order_id: str, queued: list[sqlite3.Row]) -> Doc:
     order = stored_order(ctx.db, order_id)
     header = ctx.db.execute("SELECT store, status FROM orders WHERE id = ?", (order_id,)).fetchone()
     channel, aggregate_id = header["store"], queued[0]["aggregate_id"]
@@ -214,7 +223,7 @@ def _source_queued(ctx, order_id: str, queued: list) -> dict:
     }
 
 
-def _revalidate(ctx, order: dict, line_ids: list[str]) -> None:
+def _revalidate(ctx: Context, order: Doc, line_ids: list[str]) -> None:
     """payments_management.revalidate for the pre-order lines now being sourced, per payment."""
     order_id = str(order["id"])
     originals = [x for x in order["lines"] if str(x["id"]) in line_ids]
@@ -224,12 +233,12 @@ def _revalidate(ctx, order: dict, line_ids: list[str]) -> None:
             continue
         paid = payments.paid_by({**order, "lines": originals}, payment)
         if paid:
-            sent = ctx.db.execute("SELECT COUNT(*) FROM journal WHERE method = ? AND order_id = ?", (REVALIDATE, order_id)).fetchone()[0]
+            sent = journal.sent_count(ctx.db, REVALIDATE, order_id)
             reference = f"{order_id}-revalidate-{sent + 1}"
             ctx.publish(REVALIDATE, payments.payment_params(order, payment, transaction, reference, paid), order_id)
 
 
-def release_queued(db, order_id: str, line_id: str) -> bool:
+def release_queued(db: sqlite3.Connection, order_id: str, line_id: str) -> bool:
     """Take a line out of the sourcing queue (e.g. it was cancelled), freeing its soft hold."""
     row = db.execute("SELECT aggregate_id, sku FROM sourcing_queue WHERE order_id = ? AND line_id = ?", (order_id, line_id)).fetchone()
     if row is None:
@@ -239,11 +248,11 @@ def release_queued(db, order_id: str, line_id: str) -> bool:
     return True
 
 
-def publish_aggregate(ctx, aggregate_id: str, skus) -> None:
+def publish_aggregate(ctx: Context, aggregate_id: str, skus: Iterable[str]) -> None:
     """aggregate_stock_management.updated for one aggregate (a soft hold changes only its own)."""
     snapshot = {
         "aggregate_id": aggregate_id,
-        "created_on": inventory._iso(ctx.now),
+        "created_on": iso_seconds(ctx.now),
         "mode": "DELTA",
         "stock": inventory.aggregate_stock(ctx.db, aggregate_id, sorted(set(skus))),
     }
@@ -253,7 +262,7 @@ def publish_aggregate(ctx, aggregate_id: str, skus) -> None:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _require_aggregate(db, aggregate_id: str) -> None:
+def _require_aggregate(db: sqlite3.Connection, aggregate_id: str) -> None:
     if db.execute("SELECT 1 FROM aggregates WHERE id = ?", (aggregate_id,)).fetchone() is None:
         known = [r[0] for r in db.execute("SELECT id FROM aggregates ORDER BY id")]
         raise RpcError(UNKNOWN_ENTITY, f"Stock aggregate {aggregate_id!r} is not set up in OMS. Known aggregates: {', '.join(known)}.", {"path": "aggregate_id"})
@@ -263,25 +272,24 @@ def _day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
 
 
-def _parse_day(value, path: str) -> str:
+def _parse_day(value: Any, path: str) -> str:
     try:
         return date.fromisoformat(str(value)[:10]).isoformat()
     except ValueError:
         raise RpcError(INVALID_PARAMS, f"{value!r} is not an ISO date; write it like 2027-03-01.", {"path": path}) from None
 
 
-def _street_date(original: dict, index: int) -> str | None:
+def _street_date(original: Doc, index: int) -> str | None:
     value = original.get("pre_order_street_date")
     if value in (None, ""):
         return None
     return _parse_day(value, f"$.params.order.lines[{index}].pre_order_street_date")
 
 
-def queue_view(store, query) -> list[dict]:
+@view("sourcing_queue")
+def queue_view(store: Store, query: Mapping[str, str]) -> list[Doc]:
     """State view `sourcing_queue`: the lines waiting for a wave, each holding a unit of its aggregate."""
     rows = store.query("SELECT order_id, line_id, aggregate_id, sku, street_date FROM sourcing_queue ORDER BY queued_at, rowid")
     return [dict(r) for r in rows]
 
-
-views.EXTRA_VIEWS["sourcing_queue"] = queue_view
 orders.SOURCING_HOOKS.append(plan)

@@ -8,27 +8,25 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from typing import Any
 
 from momlab.bus import stock_levels as inventory
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
 from momlab.bus.flows.orders import UPDATED, address, order_document, set_status, stored_order
-from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_SHIPMENT_REQUEST, RpcError
+from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_SHIPMENT_REQUEST, Doc, RpcError
+from momlab.bus.timestamps import iso_seconds
 
 SHIPMENT_DONE = "magento.logistics.fulfillment_management.customer_shipment_done"
 
 
 @handles("magento.logistics.shipment_request_management.lines_change_status")
-def lines_change_status(ctx, params: dict) -> dict:
+def lines_change_status(ctx: Context, params: Doc) -> Doc:
     request = _request(ctx.db, params["shipment_request_id"], "$.params.shipment_request_id")
     changed = []
-    for index, item in enumerate(params["items"]):
-        line = _line(ctx.db, request, item, f"$.params.items[{index}]")
-        if line["status"] in ("SHIPPED", "CANCELLED"):
-            raise RpcError(
-                CONFLICT,
-                f"Line {line['line_id']} is already {line['status']}; its status can no longer change.",
-                {"path": f"$.params.items[{index}]"},
-            )
+    lines = _open_lines(ctx.db, request, params["items"], "; its status can no longer change.")
+    for item, line in zip(params["items"], lines, strict=True):
         reason = item.get("status_reason") or item["status"]
         ctx.db.execute(
             "UPDATE order_lines SET status = ?, status_reason = ? WHERE order_id = ? AND line_id = ?",
@@ -42,7 +40,7 @@ def lines_change_status(ctx, params: dict) -> dict:
 
 
 @handles("magento.logistics.warehouse_management.lines_shipped")
-def lines_shipped(ctx, params: dict) -> dict:
+def lines_shipped(ctx: Context, params: Doc) -> Doc:
     request = _request(ctx.db, params["request_id"], "$.params.request_id")
     lines = _shipped_lines(ctx.db, request, params)
     for line in lines:
@@ -59,48 +57,53 @@ def lines_shipped(ctx, params: dict) -> dict:
         )
     count = ctx.db.execute("SELECT COUNT(*) FROM shipments WHERE request_id = ?", (request["id"],)).fetchone()[0]
     shipment_id = f"{request['id']}-S{count + 1}"
-    shipment = _shipment(ctx, request, shipment_id, lines, params)
+    shipment = shipment_document(ctx, request, shipment_id, lines, params)
     ctx.db.execute(
         "INSERT INTO shipments VALUES (?, ?, ?, ?, ?)",
         (shipment_id, request["id"], request["order_id"], json.dumps(shipment), ctx.now),
     )
-    _settle_request(ctx.db, request["id"])
+    settle_request(ctx.db, request["id"])
     ctx.next_step()
     ctx.publish(SHIPMENT_DONE, {"shipment": shipment}, request["order_id"])
-    status, reason = _order_progress(ctx.db, request["order_id"])
+    status, reason = order_progress(ctx.db, request["order_id"])
     set_status(ctx.db, request["order_id"], status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, request["order_id"])}, request["order_id"])
     return {"shipment_id": shipment_id, "order_id": request["order_id"], "order_status": status, "lines": [line["line_id"] for line in lines]}
 
 
 @handles("magento.logistics.warehouse_management.lines_declined")
-def lines_declined(ctx, params: dict) -> dict:
+def lines_declined(ctx: Context, params: Doc) -> Doc:
     request = _request(ctx.db, params["request_id"], "$.params.request_id")
     declined = []
-    for index, item in enumerate(params["items"]):
-        line = _line(ctx.db, request, item, f"$.params.items[{index}]")
-        if line["status"] in ("SHIPPED", "CANCELLED"):
-            raise RpcError(
-                CONFLICT,
-                f"Line {line['line_id']} is already {line['status']} and cannot be declined.",
-                {"path": f"$.params.items[{index}]"},
-            )
+    for line in _open_lines(ctx.db, request, params["items"], " and cannot be declined."):
         ctx.db.execute(
             "UPDATE order_lines SET status = 'CANCELLED', status_reason = 'OUTOFSTOCK' WHERE order_id = ? AND line_id = ?",
             (request["order_id"], line["line_id"]),
         )
         inventory.hold(ctx.db, request["source_id"], line["sku"], -1)
         declined.append(line)
-    _settle_request(ctx.db, request["id"])
-    status, reason = _order_progress(ctx.db, request["order_id"])
+    settle_request(ctx.db, request["id"])
+    status, reason = order_progress(ctx.db, request["order_id"])
     set_status(ctx.db, request["order_id"], status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, request["order_id"])}, request["order_id"])
     inventory.publish_aggregates(ctx, [request["source_id"]], [line["sku"] for line in declined])
     return {"order_id": request["order_id"], "order_status": status, "cancelled": [line["line_id"] for line in declined]}
 
 
-def _request(db, request_id, path: str):
-    row = db.execute("SELECT * FROM shipment_requests WHERE id = ?", (str(request_id),)).fetchone()
+def _open_lines(db: sqlite3.Connection, request: sqlite3.Row, items: list[Any], refusal: str) -> list[sqlite3.Row]:
+    """The request's lines the items name; a line already SHIPPED or CANCELLED is refused (CONFLICT)
+    with `refusal` said of it."""
+    lines = []
+    for index, item in enumerate(items):
+        line = _line(db, request, item, f"$.params.items[{index}]")
+        if line["status"] in ("SHIPPED", "CANCELLED"):
+            raise RpcError(CONFLICT, f"Line {line['line_id']} is already {line['status']}{refusal}", {"path": f"$.params.items[{index}]"})
+        lines.append(line)
+    return lines
+
+
+def _request(db: sqlite3.Connection, request_id: Any, path: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = db.execute("SELECT * FROM shipment_requests WHERE id = ?", (str(request_id),)).fetchone()
     if row is None:
         raise RpcError(
             UNKNOWN_SHIPMENT_REQUEST,
@@ -111,7 +114,7 @@ def _request(db, request_id, path: str):
     return row
 
 
-def _line(db, request, item, path: str):
+def _line(db: sqlite3.Connection, request: sqlite3.Row, item: Any, path: str) -> sqlite3.Row:
     """Find a request's line from an item that names it by id, by line number, or is the id itself."""
     if isinstance(item, dict):
         key = item.get("order_line_id")
@@ -120,7 +123,7 @@ def _line(db, request, item, path: str):
             key, column = item["order_line_number"], "line_number"
     else:
         key, column = item, "line_id"
-    row = None
+    row: sqlite3.Row | None = None
     if key is not None:
         row = db.execute(
             f"SELECT * FROM order_lines WHERE request_id = ? AND {column} = ?", (request["id"], str(key))
@@ -135,7 +138,7 @@ def _line(db, request, item, path: str):
     return row
 
 
-def _shipped_lines(db, request, params: dict) -> list:
+def _shipped_lines(db: sqlite3.Connection, request: sqlite3.Row, params: Doc) -> list[sqlite3.Row]:
     """The lines a lines_shipped names, from `items` or else from the packages' aggregated_items."""
     named: list[tuple[object, str]] = [(item, f"$.params.items[{i}]") for i, item in enumerate(params.get("items") or [])]
     if not named:
@@ -161,7 +164,7 @@ def _shipped_lines(db, request, params: dict) -> list:
     return lines
 
 
-def _shipment(ctx, request, shipment_id: str, lines, params: dict) -> dict:
+def shipment_document(ctx: Context, request: sqlite3.Row, shipment_id: str, lines: list[sqlite3.Row], params: Doc) -> Doc:
     """customer_shipment_done's `shipment`, shaped like the public template."""
     sent = json.loads(request["body"])
     items_by_id = {item["order_line_id"]: item for item in sent["items"]}
@@ -178,14 +181,14 @@ def _shipment(ctx, request, shipment_id: str, lines, params: dict) -> dict:
         "order_id": request["order_id"],
         "source_id": request["source_id"],
         "method": method,
-        "shipment_date": inventory._iso(ctx.now),
+        "shipment_date": iso_seconds(ctx.now),
         "items": items,
         "packages": params.get("packages") or [],
         "address": sent.get("shipping_address") or address(order, None),
     }
 
 
-def _settle_request(db, request_id: str) -> None:
+def settle_request(db: sqlite3.Connection, request_id: str) -> None:
     open_lines = db.execute(
         "SELECT COUNT(*) FROM order_lines WHERE request_id = ? AND status NOT IN ('SHIPPED', 'CANCELLED')", (request_id,)
     ).fetchone()[0]
@@ -193,7 +196,7 @@ def _settle_request(db, request_id: str) -> None:
         db.execute("UPDATE shipment_requests SET status = 'COMPLETE' WHERE id = ?", (request_id,))
 
 
-def _order_progress(db, order_id: str) -> tuple[str, str]:
+def order_progress(db: sqlite3.Connection, order_id: str) -> tuple[str, str]:
     """Order status from its shippable lines (doc status names, mom-reference.md 7.3)."""
     marks = ",".join("?" * len(inventory.NOT_SHIPPABLE))
     counts = dict(
@@ -213,5 +216,5 @@ def _order_progress(db, order_id: str) -> tuple[str, str]:
     return "COMPLETE", "FULLYCANCELLED"
 
 
-def _touch(db, order_id: str, now: float) -> None:
+def _touch(db: sqlite3.Connection, order_id: str, now: float) -> None:
     db.execute("UPDATE orders SET updated_at = ? WHERE id = ?", (now, order_id))

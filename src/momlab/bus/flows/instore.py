@@ -40,14 +40,18 @@ What this mock does [mock]:
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from momlab.bus import stock_levels as inventory
-from momlab.bus import views
-from momlab.bus.flows import orders
-from momlab.bus.flows.fulfillment import SHIPMENT_DONE, _order_progress, _settle_request, _shipment
+from momlab.bus.context import Context
+from momlab.bus.flows import orders, view
+from momlab.bus.flows.fulfillment import SHIPMENT_DONE, order_progress, settle_request, shipment_document
 from momlab.bus.flows.orders import UPDATED, order_document, require_order, set_status, stored_order
 from momlab.bus.flows.payments import capture_shipped
-from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
+from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
+from momlab.bus.store import Store
 
 REQUEST_SHIPPING_DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 PICKUP, SHIP = "PICKUP", "SHIP"
@@ -57,11 +61,11 @@ PICK_STATUSES = ("PICKREADY", "PICKCONFIRMED", "PICKDECLINED")
 # -- settings -----------------------------------------------------------------------------------
 
 
-def in_store(db, source_id: str | None) -> bool:
+def in_store(db: sqlite3.Connection, source_id: str | None) -> bool:
     return source_id is not None and db.execute("SELECT 1 FROM in_store_sources WHERE source_id = ?", (source_id,)).fetchone() is not None
 
 
-def set_store_fulfilment(ctx, source_id: str, enabled: bool = True) -> dict:
+def set_store_fulfilment(ctx: Context, source_id: str, enabled: bool = True) -> Doc:
     """Switch a store's ship-from-store work into the In-Store Interface (on) or back to shipment
     requests sent to the store's own system (off)."""
     _require_store(ctx.db, source_id, "source_id")
@@ -75,11 +79,11 @@ def set_store_fulfilment(ctx, source_id: str, enabled: bool = True) -> dict:
 # -- hooks into order create (flows/orders.py) ---------------------------------------------------
 
 
-def claim_pickups(ctx, order: dict, lines: list[dict], channel: str, aggregate_id: str) -> None:
+def claim_pickups(ctx: Context, order: Doc, lines: list[Doc], channel: str, aggregate_id: str) -> None:
     """Sourcing hook: pickup lines go straight to their store, or are shipped to it (STS)."""
     originals = {str(x["id"]): x for x in order["lines"]}
     order_id = str(order["id"])
-    at_store: dict[str, list[dict]] = {}
+    at_store: dict[str, list[Doc]] = {}
     for index, line in enumerate(lines):
         store = originals[line["line_id"]].get("pickup_location")
         if line.get("claimed") or store in (None, "") or line["product_type"] in inventory.NOT_SHIPPABLE:
@@ -100,7 +104,7 @@ def claim_pickups(ctx, order: dict, lines: list[dict], channel: str, aggregate_i
         orders.send_requests(ctx, order, channel, at_store)
 
 
-def take_request(ctx, request: dict, lines: list[dict]) -> bool:
+def take_request(ctx: Context, request: Doc, lines: list[Doc]) -> bool:
     """Request hook: a pickup store, or a store with store fulfilment on, works the request in the
     In-Store Interface instead of receiving request_shipment."""
     order_id, source = request["order_id"], request["source_id"]
@@ -119,30 +123,30 @@ def take_request(ctx, request: dict, lines: list[dict]) -> bool:
 # -- the In-Store Interface ----------------------------------------------------------------------
 
 
-def pick_list(db, source_id: str | None = None) -> list[dict]:
+def pick_list(db: sqlite3.Connection, source_id: str | None = None) -> list[Doc]:
     """The lines waiting to be picked (PICKREADY), per store: what Generate Pick List prints."""
     sql = (
         "SELECT ol.source_id AS store, ol.order_id, ol.request_id, ol.line_id, ol.line_number, ol.sku, ol.status, s.kind, s.pickup_location "
         "FROM order_lines ol JOIN store_lines s ON s.order_id = ol.order_id AND s.line_id = ol.line_id WHERE ol.status = 'PICKREADY'"
     )
-    args: tuple = ()
+    args: tuple[str, ...] = ()
     if source_id is not None:
         sql, args = sql + " AND ol.source_id = ?", (source_id,)
     return [dict(r) for r in db.execute(sql + " ORDER BY ol.rowid", args)]
 
 
-def pick(ctx, order_id: str, confirm=(), decline=()) -> dict:
+def pick(ctx: Context, order_id: str, confirm: Iterable[Any] = (), decline: Iterable[Any] = ()) -> Doc:
     """The associate confirms the lines found on the shelf and declines the others."""
     order_id = str(order_id)
     require_order(ctx.db, order_id, "order_id")
-    confirm, decline = [str(x) for x in confirm], [str(x) for x in decline]
-    if not confirm and not decline:
+    confirmed, declined = [str(x) for x in confirm], [str(x) for x in decline]
+    if not confirmed and not declined:
         raise RpcError(INVALID_PARAMS, "Name the lines to confirm and/or decline (their order-line ids).", {"path": "confirm"})
-    both = sorted(set(confirm) & set(decline))
+    both = sorted(set(confirmed) & set(declined))
     if both:
         raise RpcError(INVALID_PARAMS, f"Line {both[0]} is both confirmed and declined; a picked line is one or the other.", {"path": "decline"})
-    rows = {}
-    for key, ids in (("confirm", confirm), ("decline", decline)):
+    rows: dict[str, sqlite3.Row] = {}
+    for key, ids in (("confirm", confirmed), ("decline", declined)):
         for index, line_id in enumerate(ids):
             row = _store_line(ctx.db, order_id, line_id, f"{key}[{index}]")
             if row["status"] != "PICKREADY":
@@ -154,23 +158,25 @@ def pick(ctx, order_id: str, confirm=(), decline=()) -> dict:
             if line_id in rows:
                 raise RpcError(INVALID_PARAMS, f"Line {line_id} is listed twice.", {"path": f"{key}[{index}]"})
             rows[line_id] = row
-    for line_id in confirm:
+    for line_id in confirmed:
         _set_line(ctx.db, order_id, line_id, "PICKCONFIRMED", "PICKCONFIRMED")
-    for line_id in decline:
+    for line_id in declined:
         _set_line(ctx.db, order_id, line_id, "PICKDECLINED", "PICKDECLINED")
     ctx.db.execute("UPDATE orders SET updated_at = ? WHERE id = ?", (ctx.now, order_id))
     ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
-    if decline:
+    if declined:
         ctx.next_step()
-        _after_decline(ctx, order_id, [rows[line_id] for line_id in decline])
+        _after_decline(ctx, order_id, [rows[line_id] for line_id in declined])
     statuses = {r["line_id"]: r["status"] for r in ctx.db.execute("SELECT line_id, status FROM order_lines WHERE order_id = ?", (order_id,))}
-    return {"order_id": order_id, "lines": {line_id: statuses[line_id] for line_id in confirm + decline}}
+    return {"order_id": order_id, "lines": {line_id: statuses[line_id] for line_id in confirmed + declined}}
 
 
-def _after_decline(ctx, order_id: str, declined: list) -> None:
+def _after_decline(ctx: Context, order_id: str, declined: list[sqlite3.Row]) -> None:
     order = stored_order(ctx.db, order_id)
     channel, aggregate_id = inventory.channel_aggregate(ctx.db, ctx.db.execute("SELECT store FROM orders WHERE id = ?", (order_id,)).fetchone()[0])
-    sources, skus, resourced = set(), set(), {}
+    sources: set[str] = set()
+    skus: set[str] = set()
+    resourced: dict[str, list[Doc]] = {}
     lines = []
     for row in declined:
         line = {k: row[k] for k in ("line_id", "line_number", "sku", "product_type", "status", "status_reason", "source_id", "request_id")}
@@ -202,14 +208,14 @@ def _after_decline(ctx, order_id: str, declined: list) -> None:
         [(x["source_id"], x["request_id"], x["status"], x["status_reason"], order_id, x["line_id"]) for x in lines],
     )
     for request_id in {row["request_id"] for row in declined if row["request_id"]}:
-        _settle_request(ctx.db, request_id)
-    status, reason = _order_progress(ctx.db, order_id)
+        settle_request(ctx.db, request_id)
+    status, reason = order_progress(ctx.db, order_id)
     set_status(ctx.db, order_id, status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
     inventory.publish_aggregates(ctx, sources, skus)
 
 
-def collect(ctx, order_id: str) -> dict:
+def collect(ctx: Context, order_id: str) -> Doc:
     """ISPU: the customer collects the confirmed pickup lines at the store."""
     order_id = str(order_id)
     require_order(ctx.db, order_id, "order_id")
@@ -229,7 +235,7 @@ def collect(ctx, order_id: str) -> dict:
     return _finish(ctx, order_id, shipments)
 
 
-def receive_transfer(ctx, order_id: str) -> dict:
+def receive_transfer(ctx: Context, order_id: str) -> Doc:
     """STS: the units shipped to the pickup store arrive there and go on its pick list."""
     order_id = str(order_id)
     require_order(ctx.db, order_id, "order_id")
@@ -238,8 +244,9 @@ def receive_transfer(ctx, order_id: str) -> dict:
         raise RpcError(CONFLICT, f"Order {order_id} has nothing on its way to a pickup store (no ALLOCATEDSHIP pickup line).", {"path": "order_id"})
     order = stored_order(ctx.db, order_id)
     channel = ctx.db.execute("SELECT store FROM orders WHERE id = ?", (order_id,)).fetchone()[0]
-    at_store: dict[str, list[dict]] = {}
-    moved, sources = [], set()
+    at_store: dict[str, list[Doc]] = {}
+    moved: list[Doc] = []
+    sources: set[str] = set()
     for row in rows:
         origin, store, sku = row["source_id"], row["pickup_location"], row["sku"]
         inventory.hold(ctx.db, origin, sku, -1)
@@ -270,7 +277,7 @@ def receive_transfer(ctx, order_id: str) -> dict:
     return {"order_id": order_id, "moved": moved}
 
 
-def packing(ctx, order_id: str, request_id: str | None = None, packages: list | None = None) -> tuple:
+def packing(ctx: Context, order_id: str, request_id: str | None = None, packages: Any = None) -> tuple[sqlite3.Row, list[str], Doc]:
     """SFS: the associate packs confirmed lines. Returns (request row, line ids, params of
     carrier_management.request_shipping_details) for the caller to send synchronously."""
     order_id = str(order_id)
@@ -307,7 +314,7 @@ def packing(ctx, order_id: str, request_id: str | None = None, packages: list | 
     return request, line_ids, params
 
 
-def merge_tracking(packages: list[dict], answer) -> list[dict]:
+def merge_tracking(packages: list[Doc], answer: Any) -> list[Doc]:
     """The packages with the carrier's answer (one entry per package, matched by id or by position)
     filled in; RpcError when the answer does not fit."""
     if not isinstance(answer, list) or len(answer) != len(packages):
@@ -324,7 +331,7 @@ def merge_tracking(packages: list[dict], answer) -> list[dict]:
     return merged
 
 
-def ship_packed(ctx, request_id: str, line_ids: list[str], packages: list[dict]) -> dict:
+def ship_packed(ctx: Context, request_id: str, line_ids: list[str], packages: list[Doc]) -> Doc:
     """SFS: the parcel leaves the store with the carrier's tracking."""
     request = ctx.db.execute("SELECT * FROM shipment_requests WHERE id = ?", (request_id,)).fetchone()
     order_id = request["order_id"]
@@ -334,7 +341,7 @@ def ship_packed(ctx, request_id: str, line_ids: list[str], packages: list[dict])
     return _finish(ctx, order_id, [ship_lines(ctx, request, rows, packages)])
 
 
-def ship_lines(ctx, request, rows: list, packages: list[dict]) -> dict:
+def ship_lines(ctx: Context, request: sqlite3.Row, rows: list[sqlite3.Row], packages: list[Doc]) -> Doc:
     """Mark lines SHIPPED from the request's store, take the units off its shelf, send customer_shipment_done."""
     order_id = request["order_id"]
     for row in rows:
@@ -346,17 +353,17 @@ def ship_lines(ctx, request, rows: list, packages: list[dict]) -> dict:
         )
     count = ctx.db.execute("SELECT COUNT(*) FROM shipments WHERE request_id = ?", (request["id"],)).fetchone()[0]
     shipment_id = f"{request['id']}-S{count + 1}"
-    shipment = _shipment(ctx, request, shipment_id, rows, {"packages": packages})
+    shipment = shipment_document(ctx, request, shipment_id, rows, {"packages": packages})
     ctx.db.execute("INSERT INTO shipments VALUES (?, ?, ?, ?, ?)", (shipment_id, request["id"], order_id, json.dumps(shipment), ctx.now))
-    _settle_request(ctx.db, request["id"])
+    settle_request(ctx.db, request["id"])
     ctx.next_step()
     ctx.publish(SHIPMENT_DONE, {"shipment": shipment}, order_id)
     capture_shipped(ctx, {}, {"order_id": order_id, "lines": [r["line_id"] for r in rows]})  # as for a warehouse's lines_shipped
     return {"shipment_id": shipment_id, "source_id": request["source_id"], "lines": [r["line_id"] for r in rows], "packages": packages}
 
 
-def _finish(ctx, order_id: str, shipments: list[dict]) -> dict:
-    status, reason = _order_progress(ctx.db, order_id)
+def _finish(ctx: Context, order_id: str, shipments: list[Doc]) -> Doc:
+    status, reason = order_progress(ctx.db, order_id)
     set_status(ctx.db, order_id, status, reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
     return {"order_id": order_id, "order_status": status, "order_status_reason": reason, "shipments": shipments}
@@ -365,7 +372,7 @@ def _finish(ctx, order_id: str, shipments: list[dict]) -> dict:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _packages(request_id: str, ready: dict, packages: list | None) -> list[dict]:
+def _packages(request_id: str, ready: dict[str, sqlite3.Row], packages: Any) -> list[Doc]:
     """Complete package documents: given ones checked and filled in, else one box for every line."""
     if packages is None:
         packages = [{"items": list(ready)}]
@@ -376,7 +383,7 @@ def _packages(request_id: str, ready: dict, packages: list | None) -> list[dict]
         items = package.get("items") if isinstance(package, dict) else None
         if not isinstance(items, list) or not items:
             raise RpcError(INVALID_PARAMS, "Each package needs `items`: the order-line ids packed in it.", {"path": f"packages[{p}].items"})
-        groups: dict[str, dict] = {}
+        groups: dict[str, Doc] = {}
         for i, line_id in enumerate(str(x) for x in items):
             if line_id not in ready:
                 raise RpcError(INVALID_PARAMS, f"Line {line_id} is not a confirmed line of request {request_id}; confirmed: {', '.join(ready) or 'none'}.", {"path": f"packages[{p}].items[{i}]"})
@@ -400,7 +407,7 @@ def _packages(request_id: str, ready: dict, packages: list | None) -> list[dict]
     return out
 
 
-def _require_store(db, source_id, path: str) -> None:
+def _require_store(db: sqlite3.Connection, source_id: Any, path: str) -> None:
     row = db.execute("SELECT type FROM sources WHERE id = ?", (source_id,)).fetchone() if isinstance(source_id, str) else None
     stores = [r[0] for r in db.execute("SELECT id FROM sources WHERE type = 'Store' ORDER BY id")]
     if row is None:
@@ -409,23 +416,23 @@ def _require_store(db, source_id, path: str) -> None:
         raise RpcError(INVALID_PARAMS, f"{source_id} is a {row['type']}, not a store. Stores: {', '.join(stores) or 'none'}.", {"path": path})
 
 
-def _has(db, source: str, sku: str) -> bool:
+def _has(db: sqlite3.Connection, source: str, sku: str) -> bool:
     quantity, unlimited = inventory.available(db, [source], sku)
     return unlimited or quantity >= 1
 
 
-def _other_source(db, aggregate_id: str, sku: str, exclude: str) -> str | None:
+def _other_source(db: sqlite3.Connection, aggregate_id: str, sku: str, exclude: str) -> str | None:
     """The first source of the aggregate (by priority), other than `exclude`, with the unit available."""
     return next((s for s in inventory.sources_of(db, aggregate_id) if s != exclude and _has(db, s, sku)), None)
 
 
-def _start_transfer(db, order_id: str, line: dict, origin: str) -> None:
+def _start_transfer(db: sqlite3.Connection, order_id: str, line: Doc, origin: str) -> None:
     inventory.hold(db, origin, line["sku"], 1)
     line.update(source_id=origin, status="ALLOCATEDSHIP", status_reason="SHIPMENTCREATED")
     db.execute("UPDATE store_lines SET transfer_from = ? WHERE order_id = ? AND line_id = ?", (origin, order_id, line["line_id"]))
 
 
-def _lines_of_kind(db, order_id: str, kind: str) -> list:
+def _lines_of_kind(db: sqlite3.Connection, order_id: str, kind: str) -> list[sqlite3.Row]:
     return db.execute(
         "SELECT ol.*, s.kind, s.pickup_location, s.transfer_from FROM order_lines ol JOIN store_lines s "
         "ON s.order_id = ol.order_id AND s.line_id = ol.line_id WHERE ol.order_id = ? AND s.kind = ? ORDER BY ol.rowid",
@@ -433,8 +440,8 @@ def _lines_of_kind(db, order_id: str, kind: str) -> list:
     ).fetchall()
 
 
-def _store_line(db, order_id: str, line_id: str, path: str):
-    row = db.execute(
+def _store_line(db: sqlite3.Connection, order_id: str, line_id: str, path: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = db.execute(
         "SELECT ol.*, s.kind, s.pickup_location, s.transfer_from FROM order_lines ol LEFT JOIN store_lines s "
         "ON s.order_id = ol.order_id AND s.line_id = ol.line_id WHERE ol.order_id = ? AND ol.line_id = ?",
         (order_id, line_id),
@@ -447,22 +454,21 @@ def _store_line(db, order_id: str, line_id: str, path: str):
     return row
 
 
-def _set_line(db, order_id: str, line_id: str, status: str, reason: str) -> None:
+def _set_line(db: sqlite3.Connection, order_id: str, line_id: str, status: str, reason: str) -> None:
     db.execute("UPDATE order_lines SET status = ?, status_reason = ? WHERE order_id = ? AND line_id = ?", (status, reason, order_id, line_id))
 
 
-def store_lines_view(store, query) -> list[dict]:
+@view("store_lines")
+def store_lines_view(store: Store, query: Mapping[str, str]) -> list[Doc]:
     """State view `store_lines`: the order lines worked in stores, with their current status."""
     sql = (
         "SELECT s.order_id, s.line_id, s.kind, s.pickup_location, s.transfer_from, ol.sku, ol.source_id, ol.request_id, ol.status, ol.status_reason "
         "FROM store_lines s JOIN order_lines ol ON ol.order_id = s.order_id AND ol.line_id = s.line_id"
     )
-    args: tuple = ()
+    args: tuple[str, ...] = ()
     if query.get("order_id"):
         sql, args = sql + " WHERE s.order_id = ?", (query["order_id"],)
     return [dict(r) for r in store.query(sql + " ORDER BY ol.rowid", args)]
 
-
-views.EXTRA_VIEWS["store_lines"] = store_lines_view
 orders.SOURCING_HOOKS.append(claim_pickups)
 orders.REQUEST_HOOKS.append(take_request)

@@ -9,11 +9,16 @@ Statuses follow the reference's doc spellings (7.3).
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 from momlab.bus import jsontext
 from momlab.bus import stock_levels as inventory
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
-from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ORDER, RpcError
+from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ORDER, Doc, RpcError
+from momlab.bus.timestamps import iso_seconds
 
 UPDATED = "magento.sales.order_management.updated"
 REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
@@ -24,12 +29,14 @@ REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
 # with line["claimed"] = True (and line["waiting"] = True when it leaves the line for later).
 # Each REQUEST_HOOKS function is called as hook(ctx, request, lines) for every new shipment request
 # and returns True when it handles the request itself instead of sending request_shipment.
-SOURCING_HOOKS: list = []
-REQUEST_HOOKS: list = []
+SourcingHook = Callable[[Context, Doc, list[Doc], str, str], None]
+RequestHook = Callable[[Context, Doc, list[Doc]], bool]
+SOURCING_HOOKS: list[SourcingHook] = []
+REQUEST_HOOKS: list[RequestHook] = []
 
 
 @handles("magento.sales.order_management.create")
-def create(ctx, params: dict) -> dict:
+def create(ctx: Context, params: Doc) -> Doc:
     order = params["order"]
     order_id = str(order["id"])
     if ctx.db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone():
@@ -73,7 +80,7 @@ def create(ctx, params: dict) -> dict:
     return {"order_id": order_id, "sales_channel": channel, "status": header["status"], "shipment_requests": requests}
 
 
-def send_requests(ctx, order: dict, channel: str, by_source: dict[str, list[dict]]) -> list[str]:
+def send_requests(ctx: Context, order: Doc, channel: str, by_source: dict[str, list[Doc]]) -> list[str]:
     """One shipment request per source for the lines sourced there, numbered after the order's
     earlier ones; each goes to the source as request_shipment unless a REQUEST_HOOKS hook takes it."""
     order_id = str(order["id"])
@@ -96,18 +103,18 @@ def send_requests(ctx, order: dict, channel: str, by_source: dict[str, list[dict
 
 
 @handles("magento.sales.order_management.create_comment")
-def create_comment(ctx, params: dict) -> dict:
+def create_comment(ctx: Context, params: Doc) -> Doc:
     comment = params["order_comment"]
     order_id = str(comment["order_id"])
     require_order(ctx.db, order_id, "$.params.order_comment.order_id")
     return {"order_id": order_id, "accepted": True}
 
 
-def source_lines(db, lines: list[dict], aggregate_id: str) -> dict[str, list[dict]]:
+def source_lines(db: sqlite3.Connection, lines: list[Doc], aggregate_id: str) -> dict[str, list[Doc]]:
     """Assign each shippable line to a source of the aggregate (holding one unit there) and group
     the lines by source: one shipment request per source."""
     sources = inventory.sources_of(db, aggregate_id)
-    by_source: dict[str, list[dict]] = {}
+    by_source: dict[str, list[Doc]] = {}
     for line in lines:
         if line["product_type"] in inventory.NOT_SHIPPABLE:
             continue
@@ -120,10 +127,11 @@ def source_lines(db, lines: list[dict], aggregate_id: str) -> dict[str, list[dic
     return by_source
 
 
-def shipment_request(ctx, order: dict, channel: str, request_id: str, source_id: str, lines: list[dict]) -> dict:
+def shipment_request(ctx: Context, order: Doc, channel: str, request_id: str, source_id: str, lines: list[Doc]) -> Doc:
     """The params of warehouse_management.request_shipment, shaped like the public template."""
     originals = {str(line["id"]): line for line in order["lines"]}
-    items, aggregated = [], {}
+    items: list[Doc] = []
+    aggregated: dict[str, Doc] = {}
     for line in lines:
         original = originals[line["line_id"]]
         items.append(
@@ -146,7 +154,7 @@ def shipment_request(ctx, order: dict, channel: str, request_id: str, source_id:
         group["order_lines"].append(line["line_id"])
     first = originals[lines[0]["line_id"]]
     customer = order.get("customer") or {}
-    created = _iso(ctx.now)
+    created = iso_seconds(ctx.now)
     return {
         "request_id": request_id,
         "sales_channel": channel,
@@ -166,16 +174,16 @@ def shipment_request(ctx, order: dict, channel: str, request_id: str, source_id:
     }
 
 
-def order_document(db, order_id: str) -> dict:
+def order_document(db: sqlite3.Connection, order_id: str) -> Doc:
     """The order as OMS now sees it: the stored order with current order and line statuses."""
     header = db.execute("SELECT store, status, status_reason, updated_at FROM orders WHERE id = ?", (order_id,)).fetchone()
     lines = db.execute("SELECT line_id, status, status_reason, source_id FROM order_lines WHERE order_id = ?", (order_id,))
     return document(stored_order(db, order_id), header, [dict(line) for line in lines])
 
 
-def document(order: dict, header, lines: list[dict]) -> dict:
+def document(order: Doc, header: sqlite3.Row | Doc, lines: list[Doc]) -> Doc:
     """order_management.updated's `order`: the order as received, with OMS's statuses on it."""
-    status_date = _iso(header["updated_at"])
+    status_date = iso_seconds(header["updated_at"])
     state = {line["line_id"]: line for line in lines}
     out = {**order, "store": header["store"], "status": header["status"], "status_reason": header["status_reason"], "status_date": status_date}
     out_lines = []
@@ -189,33 +197,34 @@ def document(order: dict, header, lines: list[dict]) -> dict:
     return out
 
 
-def stored_order(db, order_id: str) -> dict:
+def stored_order(db: sqlite3.Connection, order_id: str) -> Doc:
     row = db.execute("SELECT body FROM orders WHERE id = ?", (order_id,)).fetchone()
-    return json.loads(row["body"])
+    order: Doc = json.loads(row["body"])
+    return order
 
 
-def require_order(db, order_id: str, path: str) -> None:
+def require_order(db: sqlite3.Connection, order_id: str, path: str) -> None:
     if db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone() is None:
         raise RpcError(UNKNOWN_ORDER, f"OMS has no order {order_id!r}. Create it first with magento.sales.order_management.create.", {"path": path})
 
 
-def set_status(db, order_id: str, status: str, reason: str, now: float) -> None:
+def set_status(db: sqlite3.Connection, order_id: str, status: str, reason: str, now: float) -> None:
     db.execute("UPDATE orders SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?", (status, reason, now, order_id))
 
 
-def line_type(line: dict) -> str:
+def line_type(line: Doc) -> str:
     return (line.get("product_type") or "PHYSICAL").upper()
 
 
-def address(order: dict, reference) -> dict:
-    addresses = order.get("addresses") or []
+def address(order: Doc, reference: Any) -> Doc:
+    addresses: list[Doc] = order.get("addresses") or []
     for candidate in addresses:
         if reference is not None and str(candidate.get("reference")) == str(reference):
             return candidate
     return addresses[0] if addresses else {}
 
 
-def _billing_reference(order: dict):
+def _billing_reference(order: Doc) -> Any:
     for payment in order.get("payments") or []:
         for transaction in payment.get("transactions") or []:
             if transaction.get("billing_address_reference") is not None:
@@ -223,8 +232,9 @@ def _billing_reference(order: dict):
     return None
 
 
-def _check_lines(lines: list) -> None:
-    seen_ids, seen_numbers = set(), set()
+def _check_lines(lines: list[Doc]) -> None:
+    seen_ids: set[str] = set()
+    seen_numbers: set[str] = set()
     for index, line in enumerate(lines):
         line_id, number = str(line["id"]), str(line["line_number"])
         if line_id in seen_ids:
@@ -235,5 +245,3 @@ def _check_lines(lines: list) -> None:
         seen_numbers.add(number)
 
 
-def _iso(timestamp: float) -> str:
-    return inventory._iso(timestamp)

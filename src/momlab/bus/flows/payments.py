@@ -25,12 +25,19 @@ What this mock does [mock]:
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Mapping
+from typing import Any
 
+from momlab.bus import journal
 from momlab.bus import payment_messages as payments
-from momlab.bus import views
-from momlab.bus.flows import after, handles_prefix
+from momlab.bus.context import Context
+from momlab.bus.flows import after, handles_prefix, view
 from momlab.bus.flows.orders import stored_order
+from momlab.bus.jsonrpc import Doc
+from momlab.bus.store import Store
+from momlab.bus.timestamps import iso_millis
 
 VALIDATE = payments.TOPIC + "validate"
 CAPTURE = payments.TOPIC + "capture"
@@ -38,7 +45,7 @@ NOTIFICATION_PREFIX = "magento.payments."
 
 
 @after("magento.sales.order_management.create")
-def validate_new_order(ctx, params: dict, result) -> None:
+def validate_new_order(ctx: Context, params: Doc, result: Doc) -> None:
     if not ctx.subscribers(VALIDATE):
         return
     order = params["order"]
@@ -56,7 +63,7 @@ def validate_new_order(ctx, params: dict, result) -> None:
 
 
 @after("magento.logistics.warehouse_management.lines_shipped")
-def capture_shipped(ctx, params: dict, result) -> None:
+def capture_shipped(ctx: Context, params: Doc, result: Doc) -> None:
     if not ctx.subscribers(CAPTURE) or not isinstance(result, dict):
         return
     order_id = result["order_id"]
@@ -78,19 +85,17 @@ def capture_shipped(ctx, params: dict, result) -> None:
 
 
 @handles_prefix(NOTIFICATION_PREFIX)
-def notification(ctx, params: dict) -> dict:
+def notification(ctx: Context, params: Doc) -> Doc:
     """A payment notification: names are not public, so any magento.payments.* is acknowledged."""
-    payment = params.get("payment") if isinstance(params.get("payment"), dict) else {}
+    payment = params.get("payment")
+    if not isinstance(payment, dict):
+        payment = {}
     reference = _text(payment.get("operation_reference", params.get("operation_reference")))
     order_id = _text(payment.get("order_id", params.get("order_id")))
-    method = ctx.db.execute("SELECT method FROM journal WHERE id = ?", (ctx.inbound_id,)).fetchone()[0]
+    method = journal.method_of(ctx.db, ctx.inbound_id) if ctx.inbound_id is not None else None
     command = None
     if reference is not None:
-        row = ctx.db.execute(
-            "SELECT method, order_id FROM journal WHERE direction = 'out' AND method LIKE ? "
-            "AND json_extract(body, '$.params.payment.operation_reference') = ? LIMIT 1",
-            (payments.TOPIC + "%", reference),
-        ).fetchone()
+        row = journal.sent_with_reference(ctx.db, payments.TOPIC, reference)
         if row is not None:
             command = row["method"].rsplit(".", 1)[-1]
             order_id = order_id or row["order_id"]
@@ -109,18 +114,14 @@ def notification(ctx, params: dict) -> dict:
     return {"acknowledged": True, "order_id": order_id, "operation_reference": reference, "answers": command, "notes": notes}
 
 
-def _never_ships(line: dict) -> bool:
+def _never_ships(line: Doc) -> bool:
     from momlab.bus import stock_levels as inventory
 
     return (line.get("product_type") or "PHYSICAL").upper() in inventory.NOT_SHIPPABLE
 
 
-def _captures(db, order_id: str) -> list[dict]:
-    rows = db.execute(
-        "SELECT DISTINCT json_extract(body, '$.params.payment.operation_reference') AS reference, body FROM journal "
-        "WHERE direction = 'out' AND method = ? AND order_id = ? GROUP BY reference ORDER BY MIN(id)",
-        (CAPTURE, order_id),
-    ).fetchall()
+def _captures(db: sqlite3.Connection, order_id: str) -> list[Doc]:
+    rows = journal.sent_payments(db, CAPTURE, order_id)
     out = []
     for row in rows:
         payment = json.loads(row["body"])["params"]["payment"]
@@ -134,25 +135,22 @@ def _captures(db, order_id: str) -> list[dict]:
     return out
 
 
-def _text(value) -> str | None:
+def _text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     return str(value) if isinstance(value, (str, int, float)) else None
 
 
-def payments_view(store, query) -> list[dict]:
+@view("payments")
+def payments_view(store: Store, query: Mapping[str, str]) -> list[Doc]:
     """Every payment command OMS sent, with the notification that answered it (if any), oldest first;
     then the notifications that answered no command. Filter with order_id."""
     order_id = query.get("order_id")
-    rows = store.query(
-        "SELECT id, at, method, remote, status, order_id, body FROM journal "
-        "WHERE direction = 'out' AND method LIKE ? ORDER BY id",
-        (payments.TOPIC + "%",),
-    )
-    notes: dict[str, list] = {}
+    rows = journal.sent_under(store, payments.TOPIC)
+    notes: dict[str, list[sqlite3.Row]] = {}
     for n in store.query("SELECT * FROM payment_notifications ORDER BY id"):
         notes.setdefault(n["operation_reference"], []).append(n)
-    out: dict[str, dict] = {}
+    out: dict[str, Doc] = {}
     now = time.time()
     for row in rows:
         payment = (json.loads(row["body"]).get("params") or {}).get("payment") or {}
@@ -165,7 +163,7 @@ def payments_view(store, query) -> list[dict]:
                 "command": row["method"].rsplit(".", 1)[-1],
                 "amount": payment.get("amount"),
                 "currency": payment.get("currency"),
-                "sent_at": views._iso(row["at"]),
+                "sent_at": iso_millis(row["at"]),
                 "deliveries": [],
                 "notified": False,
                 "notified_at": None,
@@ -178,7 +176,7 @@ def payments_view(store, query) -> list[dict]:
         if answers:
             last = answers[-1]
             body = json.loads(last["body"])
-            entry.update(notified=True, notified_at=views._iso(last["at"]), notification=last["method"],
+            entry.update(notified=True, notified_at=iso_millis(last["at"]), notification=last["method"],
                          gateway_response=((body.get("payment") or {}) if isinstance(body.get("payment"), dict) else body).get("gateway_response"))
         else:
             entry["waiting_s"] = round(now - row["at"], 1)
@@ -189,7 +187,7 @@ def payments_view(store, query) -> list[dict]:
                 body = json.loads(n["body"])
                 result.append({
                     "order_id": n["order_id"], "operation_reference": reference, "command": None, "amount": None, "currency": None,
-                    "sent_at": None, "deliveries": [], "notified": True, "notified_at": views._iso(n["at"]), "notification": n["method"],
+                    "sent_at": None, "deliveries": [], "notified": True, "notified_at": iso_millis(n["at"]), "notification": n["method"],
                     "gateway_response": ((body.get("payment") or {}) if isinstance(body.get("payment"), dict) else body).get("gateway_response"),
                     "waiting_s": None,
                 })
@@ -197,5 +195,3 @@ def payments_view(store, query) -> list[dict]:
         result = [r for r in result if r["order_id"] == order_id]
     return result
 
-
-views.EXTRA_VIEWS["payments"] = payments_view

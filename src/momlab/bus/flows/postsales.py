@@ -39,13 +39,17 @@ cancels lines that have not shipped and refunds them with refund_type CANCELLED.
 from __future__ import annotations
 
 import json
+import sqlite3
+from typing import Any
 
 from momlab.bus import stock_levels as inventory
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
 from momlab.bus.flows.allocation import release_queued
-from momlab.bus.flows.fulfillment import _order_progress, _settle_request
+from momlab.bus.flows.fulfillment import order_progress, settle_request
 from momlab.bus.flows.orders import UPDATED, order_document, require_order, set_status, stored_order
-from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
+from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
+from momlab.bus.timestamps import iso_seconds
 
 AUTHORIZE = "magento.postsales.return_management.authorize"
 RETURN_UPDATED = "magento.postsales.return_management.updated"
@@ -56,7 +60,7 @@ REQUESTED, APPROVED = "REQUESTED", "APPROVED"
 
 
 @handles(AUTHORIZE)
-def authorize(ctx, params: dict) -> dict:
+def authorize(ctx: Context, params: Doc) -> Doc:
     request = params["return"]
     order_id = request["order_id"]
     require_order(ctx.db, order_id, "$.params.return.order_id")
@@ -113,7 +117,7 @@ def authorize(ctx, params: dict) -> dict:
 CANCEL_REASONS = ("CUSTOMERREQ", "EEREQ", "OUTOFSTOCK", "NOTHINGTOSHIP", "ASSOCIATEDITEMCANCELLED", "CANCELLEDBYPAYMENTANDRISK", "CARDEXPIRED")
 
 
-def cancel_lines(ctx, order_id: str, line_ids: list, reason: str = "CUSTOMERREQ", user: str = "customer service") -> dict:
+def cancel_lines(ctx: Context, order_id: str, line_ids: list[Any], reason: str = "CUSTOMERREQ", user: str = "customer service") -> Doc:
     """A refund without a return: customer service cancels lines that have not shipped, and OMS
     refunds them. No public message cancels an order or a line (mom-reference.md 7.6), so this is
     an admin action (mom.admin.cancel_lines), standing in for OMS Admin > Customer Service > Orders.
@@ -127,7 +131,8 @@ def cancel_lines(ctx, order_id: str, line_ids: list, reason: str = "CUSTOMERREQ"
     if not line_ids:
         raise RpcError(INVALID_PARAMS, "Name the order lines to cancel (their order-line ids).", {"path": "lines"})
     originals = {str(x["id"]): x for x in stored_order(ctx.db, order_id)["lines"]}
-    rows, seen = [], set()
+    rows: list[sqlite3.Row] = []
+    seen: set[str] = set()
     for index, line_id in enumerate(str(x) for x in line_ids):
         row = ctx.db.execute("SELECT * FROM order_lines WHERE order_id = ? AND line_id = ?", (order_id, line_id)).fetchone()
         if row is None:
@@ -139,7 +144,8 @@ def cancel_lines(ctx, order_id: str, line_ids: list, reason: str = "CUSTOMERREQ"
             raise RpcError(CONFLICT, f"Line {line_id} is {row['status']}: it can no longer be cancelled.{hint}", {"path": f"lines[{index}]"})
         seen.add(line_id)
         rows.append(row)
-    sources, skus = set(), set()
+    sources: set[str] = set()
+    skus: set[str] = set()
     for row in rows:
         if row["source_id"] and row["product_type"] not in inventory.NOT_SHIPPABLE:
             inventory.hold(ctx.db, row["source_id"], row["sku"], -1)
@@ -148,8 +154,8 @@ def cancel_lines(ctx, order_id: str, line_ids: list, reason: str = "CUSTOMERREQ"
         release_queued(ctx.db, order_id, row["line_id"])
         ctx.db.execute("UPDATE order_lines SET status = 'CANCELLED', status_reason = ? WHERE order_id = ? AND line_id = ?", (reason, order_id, row["line_id"]))
     for request_id in {row["request_id"] for row in rows if row["request_id"]}:
-        _settle_request(ctx.db, request_id)
-    status, status_reason = _order_progress(ctx.db, order_id)
+        settle_request(ctx.db, request_id)
+    status, status_reason = order_progress(ctx.db, order_id)
     set_status(ctx.db, order_id, status, status_reason, ctx.now)
     ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
     ctx.next_step()
@@ -167,9 +173,10 @@ def cancel_lines(ctx, order_id: str, line_ids: list, reason: str = "CUSTOMERREQ"
             "credit_note_number": refund["document"]["credit_note_number"], "refund_amount": refund["amount"], "currency": refund["currency"]}
 
 
-def _returned_lines(db, order_id: str, requested: list) -> list[dict]:
+def _returned_lines(db: sqlite3.Connection, order_id: str, requested: list[Doc]) -> list[Doc]:
     """The order lines the return names, checked: found, once each, SHIPPED, not returned before."""
-    found, seen = [], set()
+    found: list[Doc] = []
+    seen: set[str] = set()
     originals = {str(ln["id"]): ln for ln in stored_order(db, order_id)["lines"]}
     for index, item in enumerate(requested):
         path = f"$.params.return.lines[{index}]"
@@ -208,11 +215,11 @@ def _returned_lines(db, order_id: str, requested: list) -> list[dict]:
     return found
 
 
-def _return_update(ctx, document: dict, lines: list[dict], status: str) -> dict:
+def _return_update(ctx: Context, document: Doc, lines: list[Doc], status: str) -> Doc:
     """return_management.updated's `return`, shaped like mom-mock's template."""
     return {
         **document,
-        "status": {"code": status, "date": inventory._iso(ctx.now), "name": status, "reason_code": "CSRREQUEST"},
+        "status": {"code": status, "date": iso_seconds(ctx.now), "name": status, "reason_code": "CSRREQUEST"},
         "return_tracking_carrier": None,
         "return_tracking_number": None,
         "return_tracking_url": None,
@@ -225,12 +232,14 @@ def _return_update(ctx, document: dict, lines: list[dict], status: str) -> dict:
     }
 
 
-def _refund(ctx, order: dict, document: dict, lines: list[dict], user, refund_type: str = "Return") -> dict:
+def _refund(ctx: Context, order: Doc, document: Doc, lines: list[Doc], user: Any, refund_type: str = "Return") -> Doc:
     """refund_management.updated's `refund` (shaped like mom-mock's template), stored in `refunds`."""
     count = ctx.db.execute("SELECT COUNT(*) FROM refunds WHERE order_id = ?", (document["order_id"],)).fetchone()[0]
     credit_note = f"CN-{document['order_id']}-{count + 1}"
-    date = inventory._iso(ctx.now)
-    refund_lines, total, currency = [], 0.0, None
+    date = iso_seconds(ctx.now)
+    refund_lines: list[Doc] = []
+    total = 0.0
+    currency = None
     for line in lines:
         amount = line["original"].get("amount") or {}
         gross, net, tax, rate = (_money(amount.get(k)) for k in ("gross_amount", "net_amount", "tax_amount", "tax_rate"))
@@ -270,11 +279,11 @@ def _refund(ctx, order: dict, document: dict, lines: list[dict], user, refund_ty
     return {"document": refund, "amount": total, "currency": currency}
 
 
-def _payment_refunds(order: dict, lines: list[dict], credit_note: str, currency) -> list[dict]:
+def _payment_refunds(order: Doc, lines: list[Doc], credit_note: str, currency: Any) -> list[Doc]:
     """One payments_management.refund `payment` per order payment the returned lines were paid with."""
     payments = order.get("payments") or []
     by_reference = {str(p.get("reference")): p for p in payments}
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[Doc]] = {}
     for line in lines:
         reference = line["original"].get("payment_reference")
         key = str(reference) if str(reference) in by_reference else (str(payments[0].get("reference")) if payments else "")
@@ -313,17 +322,17 @@ def _payment_refunds(order: dict, lines: list[dict], credit_note: str, currency)
     return out
 
 
-def _money(value) -> float:
+def _money(value: Any) -> float:
     try:
         return round(float(value), 2)
     except (TypeError, ValueError):
         return 0.0
 
 
-def _number(value):
+def _number(value: Any) -> int | str:
     text = str(value)
     return int(text) if text.isdigit() else text
 
 
-def _text(value):
+def _text(value: Any) -> str | None:
     return None if value is None else str(value)

@@ -17,13 +17,17 @@ It publishes nothing, and answers with what it stored: {sku, name, type, created
 
 from __future__ import annotations
 
+from typing import Any
+
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
+from momlab.bus.jsonrpc import Doc
 
 DEFAULT_TYPE = "PHYSICAL"
 
 
 @handles("magento.catalog.product_management.updated")
-def product_updated(ctx, params: dict) -> dict:
+def product_updated(ctx: Context, params: Doc) -> Doc:
     product = params["product"]
     sku = product["sku"]
     row = ctx.db.execute("SELECT name, type FROM products WHERE sku = ?", (sku,)).fetchone()
@@ -39,7 +43,7 @@ def product_updated(ctx, params: dict) -> dict:
     return {"sku": sku, "name": name, "type": kind, "created": previous is None, "previous": previous}
 
 
-def _first_name(names) -> str | None:
+def _first_name(names: Any) -> str | None:
     for entry in names or []:
         value = entry.get("value") if isinstance(entry, dict) else None
         if isinstance(value, str) and value.strip():

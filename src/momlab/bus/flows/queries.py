@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
+from momlab.bus.jsonrpc import Doc
 
 
 @handles("magento.inventory.source_repository.search")
-def search_sources(ctx, params: dict) -> dict:
+def search_sources(ctx: Context, params: Doc) -> Doc:
     """Sources with their aggregates, shaped like the public template. The query language of real
     OMS is not public: the mock filters on an optional `query.id` list and pages with offset/size."""
-    query = params.get("query") if isinstance(params.get("query"), dict) else {}
-    wanted = query.get("id")
+    query = params.get("query")
+    wanted = query.get("id") if isinstance(query, dict) else None
     if isinstance(wanted, str):
         wanted = {wanted}
     else:  # the schema leaves `query` free: keep only the ids that are strings
@@ -36,5 +40,5 @@ def search_sources(ctx, params: dict) -> dict:
     return {"items": items, "offset": offset, "size": size, "total": len(rows)}
 
 
-def _whole(value, default: int) -> int:
+def _whole(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from momlab.bus import catalog, hosted
+from momlab.bus import catalog, hosted, journal
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
-from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
+from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
 
 
 @handles("magento.service_bus.remote.register")
-def register(ctx, params: dict) -> dict:
+def register(ctx: Context, params: Doc) -> Doc:
     remote_id = params["id"]
     url = params["url"]
     _check_url(url)
@@ -39,7 +40,7 @@ def register(ctx, params: dict) -> dict:
 
 
 @handles("magento.service_bus.remote.unregister")
-def unregister(ctx, params: dict) -> dict:
+def unregister(ctx: Context, params: Doc) -> Doc:
     remote_id = params["id"]
     if ctx.db.execute("DELETE FROM remotes WHERE id = ?", (remote_id,)).rowcount == 0:
         known = [row[0] for row in ctx.db.execute("SELECT id FROM remotes ORDER BY id")]
@@ -51,11 +52,7 @@ def unregister(ctx, params: dict) -> dict:
     ctx.db.execute("DELETE FROM subscriptions WHERE remote_id = ?", (remote_id,))
     ctx.forget_subscribers()
     # Deliveries still waiting for it can never arrive now.
-    ctx.db.execute(
-        "UPDATE journal SET status = 'failed', error = 'remote unregistered' "
-        "WHERE direction = 'out' AND remote = ? AND status IN ('pending', 'retrying')",
-        (remote_id,),
-    )
+    journal.cancel_for(ctx.db, remote_id, "remote unregistered")
     return {"id": remote_id, "unregistered": True}
 
 

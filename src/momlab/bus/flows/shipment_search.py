@@ -11,11 +11,15 @@ order in this mock (each change to a request also touches its order) [mock].
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from momlab.bus import stock_levels as inventory
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
-from momlab.bus.jsonrpc import INVALID_PARAMS, RpcError
+from momlab.bus.jsonrpc import INVALID_PARAMS, Doc, RpcError
+from momlab.bus.timestamps import iso_seconds
 
 SEARCHABLE = ("id", "order_id", "source_id", "shipping_method", "status", "origin_date", "status_date", "sales_channel_id")
 DATES = ("origin_date", "status_date")
@@ -23,7 +27,7 @@ COLUMNS = {"id": "r.id", "order_id": "r.order_id", "source_id": "r.source_id", "
 
 
 @handles("magento.logistics.shipment_request_repository.search")
-def search(ctx, params: dict) -> dict:
+def search(ctx: Context, params: Doc) -> Doc:
     query = params.get("query") or {}
     for name in query:
         if name not in SEARCHABLE:
@@ -61,7 +65,7 @@ def search(ctx, params: dict) -> dict:
             "shipping_method": next((line.get("sku") for line in order.get("lines") or [] if (line.get("product_type") or "").upper() == "SHIPPING"), None),
             "status": row["status"],
             "origin_date": order.get("origin_date"),
-            "status_date": inventory._iso(row["updated_at"]),
+            "status_date": iso_seconds(row["updated_at"]),
             "sales_channel_id": row["store"],
         }
         if all(test(fields[name]) for name, test in tests.items()):
@@ -70,7 +74,7 @@ def search(ctx, params: dict) -> dict:
     return {"items": [_item(ctx.db, row, order, fields) for row, order, fields in page], "offset": offset, "size": size, "total": len(found)}
 
 
-def _item(db, row, order: dict, fields: dict) -> dict:
+def _item(db: sqlite3.Connection, row: sqlite3.Row, order: Doc, fields: Doc) -> Doc:
     request = json.loads(row["request"])
     lines = {r["line_id"]: r for r in db.execute("SELECT line_id, status, status_reason FROM order_lines WHERE request_id = ?", (row["id"],))}
     items = []
@@ -89,7 +93,7 @@ def _item(db, row, order: dict, fields: dict) -> dict:
         "vat_country": order.get("vat_country"),
         "origin": order.get("origin"),
         "origin_date": order.get("origin_date"),
-        "created_at": inventory._iso(row["created_at"]),
+        "created_at": iso_seconds(row["created_at"]),
         "status": row["status"],
         "status_date": fields["status_date"],
         "items": items,
@@ -99,7 +103,7 @@ def _item(db, row, order: dict, fields: dict) -> dict:
     }
 
 
-def _matcher(name: str, value):
+def _matcher(name: str, value: Any) -> Callable[[Any], bool]:
     path = f"$.params.query.{name}"
     if name in DATES:
         if isinstance(value, dict):
@@ -121,7 +125,7 @@ def _matcher(name: str, value):
     return lambda got: got is not None and str(got) in wanted
 
 
-def _moment(text, path: str, end: bool):
+def _moment(text: Any, path: str, end: bool) -> datetime | None:
     if text is None:
         return None
     if not isinstance(text, str):
@@ -135,7 +139,7 @@ def _moment(text, path: str, end: bool):
     return moment
 
 
-def _within(got, low, high) -> bool:
+def _within(got: Any, low: datetime | None, high: datetime | None) -> bool:
     try:
         moment = _parse(got)
     except (TypeError, ValueError):  # an order whose date is not ISO-8601 matches no range

@@ -13,16 +13,20 @@ warning, as OMS documents.
 from __future__ import annotations
 
 import math
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
 
 from momlab.bus import stock_levels as inventory
+from momlab.bus.context import Context
 from momlab.bus.flows import handles
-from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, RpcError
+from momlab.bus.jsonrpc import INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
 
 MAX_WARNINGS_LISTED = 50
 
 
 @handles("magento.inventory.source_stock_management.update")
-def update(ctx, params: dict) -> dict:
+def update(ctx: Context, params: Doc) -> Doc:
     snapshot = params["snapshot"]
     source_id, mode = snapshot["source_id"], snapshot["mode"]
     if ctx.db.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is None:
@@ -85,16 +89,16 @@ def update(ctx, params: dict) -> dict:
     return result
 
 
-def _missing(db, source_id: str, covered: set[str]) -> list[str]:
+def _missing(db: sqlite3.Connection, source_id: str, covered: set[str]) -> list[str]:
     rows = db.execute("SELECT sku FROM source_stock WHERE source_id = ? AND unlimited = 0 ORDER BY sku", (source_id,))
     return [row[0] for row in rows if row[0] not in covered]
 
 
-def _valid_quantity(value) -> bool:
+def _valid_quantity(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
-def _batch_coverage(db, batch: dict, source_id: str, mode: str, listed) -> dict[str, set[str]] | None:
+def _batch_coverage(db: sqlite3.Connection, batch: Doc, source_id: str, mode: str, listed: Iterable[str]) -> dict[str, set[str]] | None:
     """Record this part of a batch; once every part is in, return {source: SKUs the batch listed for it}
     for every source the batch covered (and forget the batch), else None."""
     process_id = str(batch.get("process_id"))

@@ -5,9 +5,9 @@
     sandbox.SandboxedClient(nb, timeout=30, ...)  # nbclient: a NotebookClient with a sandboxed kernel and output caps
     NotebookClient(nb, **sandbox.client_options())  # plain nbclient: the sandboxed kernel manager only
 
-The kernel sees the Python install, the venv, momlab's source and data (read-only), system libraries and a
-few /etc files; its working folder is in memory and starts with a copy of the non-notebook files of the
-folder nbgrader runs it in. It has its own user (65534), PIDs, IPC, host name and a network with loopback
+The kernel sees the Python install, the venv (without debugpy: HIDDEN_PACKAGES), momlab's source and data
+(read-only), system libraries and a few /etc files; its working folder is in memory and starts with a copy
+of the non-notebook files of the folder nbgrader runs it in. It has its own user (65534), PIDs, IPC, host name and a network with loopback
 only; it talks to the grader over Unix sockets in a private folder. Limits: momlab.course.classroom.limits.
 
 Run as root, bwrap maps the sandbox's user to root outside, and Linux does not apply RLIMIT_NPROC to
@@ -56,6 +56,9 @@ KEEP_ENV_PREFIXES = ("LC_", "NBGRADER_", "MOMLAB_")
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 DEFAULT = Limits()
 COPY_IN = f'cp -R {HANDED_IN}/. . 2>/dev/null; exec "$@"'
+# Packages the kernel sees as empty folders. ipykernel imports debugpy at every start (~0.15 CPU-s) to offer a
+# debugger; a graded kernel has no front end to debug it from, and without debugpy ipykernel starts without one.
+HIDDEN_PACKAGES = ("debugpy",)
 
 
 @functools.cache
@@ -110,6 +113,32 @@ def _python_folders() -> list[str]:
     return kept
 
 
+@functools.cache
+def _hidden_packages() -> tuple[str, ...]:
+    """Empty read-only folders over the HIDDEN_PACKAGES that the kernel's Python would find."""
+    import importlib.util
+
+    args: list[str] = []
+    for name in HIDDEN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            args += ["--tmpfs", folder, "--remount-ro", folder]
+    return tuple(args)
+
+
+@functools.cache
+def _compile_momlab() -> None:
+    """Write momlab's bytecode once per grader process (a no-op when it is up to date). The kernel sees the
+    package read-only, and without it every kernel compiles momlab again on import (where
+    PYTHONDONTWRITEBYTECODE is set, as in many container images, nothing else writes it)."""
+    import compileall
+
+    import momlab
+
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(Path(momlab.__file__).parent, quiet=2, workers=1)
+
+
 def _handed_in(folder: str | None) -> list[str]:
     """Read-only binds of the files and folders beside the notebooks in `folder` (never a link: bwrap would
     follow it as root; never a notebook: nbgrader's copy holds the hidden tests)."""
@@ -138,7 +167,7 @@ def command(kernel: list[str], limits: Limits, ipc: Path, env: dict, folder: str
     prlimit = ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.processes}",
                f"--fsize={limits.scratch_bytes}", "--core=0", "--"]
     return ["bwrap", *_NAMESPACES, "--proc", "/proc", "--dev", "/dev", *memory, *_system_binds(), *readable,
-            "--bind", str(ipc), str(ipc), *_handed_in(folder), "--chdir", HOME, "--clearenv", *_environment(env),
+            *_hidden_packages(), "--bind", str(ipc), str(ipc), *_handed_in(folder), "--chdir", HOME, "--clearenv", *_environment(env),
             "/bin/sh", "-c", COPY_IN, "sh", *prlimit, *kernel]
 
 
@@ -210,6 +239,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         require()
+        _compile_momlab()
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="momlab-sandbox-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, self._home, True)
@@ -248,8 +278,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         while not all(s.exists() for s in sockets) and time.monotonic() < deadline and await self._async_is_alive():
             await asyncio.sleep(0.01)
         for path, mode in ((self.connection_file, 0o644), (self._home / "ipc", 0o711)):  # the parent folder is root's, 0700
+            os.chmod(path, mode)  # first: in between, a folder still 0700 but nobody's would stop the kernel reading its file
             os.chown(path, NOBODY, NOBODY)
-            os.chmod(path, mode)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

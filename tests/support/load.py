@@ -10,36 +10,33 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
-import re
-import signal
 import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from momlab import orders
-from momlab.bus import signing
-
-ORDER_CREATE = "magento.sales.order_management.create"
-UPDATED = "magento.sales.order_management.updated"
-REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
-LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
-SHIPMENT_DONE = "magento.logistics.fulfillment_management.customer_shipment_done"
-STOCK_UPDATE = "magento.inventory.source_stock_management.update"
-AGGREGATE_UPDATED = "magento.inventory.aggregate_stock_management.updated"
-SHIPMENT_SEARCH = "magento.logistics.shipment_request_repository.search"
-SOURCE_SEARCH = "magento.inventory.source_repository.search"
-REGISTER = "magento.service_bus.remote.register"
+from tests.support import rpc as jsonrpc
+from tests.support.remotes import HttpRemote
+from tests.support.rpc import conformance_problem
+from tests.support.servers import StandaloneServer, free_port
+from tests.support.topics import (
+    AGGREGATE_UPDATED,
+    LINES_SHIPPED,
+    ORDER_CREATE,
+    REGISTER,
+    REQUEST_SHIPMENT,
+    SHIPMENT_DONE,
+    SHIPMENT_SEARCH,
+    SOURCE_SEARCH,
+    STOCK_UPDATE,
+    UPDATED,
+)
 
 SKUS = ("TEE-ORG-S", "TEE-ORG-L", "JEAN-IND-32", "BAG-TOTE", "CANDLE-CEDAR", "GIFTWRAP")
 FINAL = ("delivered", "failed", "no_subscriber")
@@ -51,64 +48,6 @@ MIX = {"create": 30, "stock": 12, "ship": 15, "search": 10, "sources": 10, "unkn
 
 
 # -- the server ---------------------------------------------------------------------------------------
-
-class Standalone:
-    """`python -m momlab serve` on a free port of 127.0.0.1; stderr goes to a file beside the database
-    (a pipe nobody reads would fill up and stall the server under load)."""
-
-    def __init__(self, db: Path, *extra: str, timeout: float = 30.0):
-        self.db = Path(db)
-        self.log_path = self.db.with_suffix(f".stderr-{time.monotonic_ns()}.log")
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "momlab", "serve", "--port", "0", "--db", str(self.db), "--delay", "0", *extra],
-            stdout=subprocess.PIPE, stderr=self._log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        first = _first_line(self.proc, timeout)
-        match = re.search(r"http://[\d.]+:\d+", first)
-        if not match:
-            self.kill()
-            raise RuntimeError(f"momlab serve did not print its URL: {first!r}; stderr: {self.stderr()[-2000:]}")
-        self.url = match.group(0)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
-        self._close()
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._close()
-        return self.proc.returncode
-
-    def stderr(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def _close(self) -> None:
-        if self.proc.stdout and not self.proc.stdout.closed:
-            self.proc.stdout.close()
-        if not self._log.closed:
-            self._log.close()
-
-
-def _first_line(proc: subprocess.Popen, timeout: float) -> str:
-    import select
-
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    if not ready:
-        proc.kill()
-        proc.wait(10)
-        raise RuntimeError(f"momlab serve printed nothing within {timeout} s")
-    return proc.stdout.readline()
-
 
 def token(url: str) -> str:
     parts = urlsplit(url)
@@ -142,84 +81,10 @@ def _post(url: str, bearer: str, body: bytes) -> tuple[int, dict | None]:
 
 # -- subscribers --------------------------------------------------------------------------------------
 
-class Subscriber:
-    """A remote that checks each delivery's signature and records its id. A delivery whose id hashes
-    into `fail_share` is refused (HTTP 500) the first time, so the bus must retry it."""
-
-    def __init__(self, secret: str, fail_share: float = 0.0, port: int = 0):
-        self.secret = secret
-        self.fail_share = fail_share
-        self.accepted: dict[str, int] = {}  # delivery id -> times answered with success
-        self.refused_once: set[str] = set()
-        self.bad_signatures = 0
-        self.unparseable = 0
-        self._lock = threading.Lock()
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> Subscriber:
-        subscriber = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = subscriber.handle(body, self.headers.get(signing.HEADER))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-        self._server.daemon_threads = True
-        self._port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/mom"
-
-    def handle(self, body: bytes, signature: str | None) -> tuple[int, dict]:
-        if not signing.verify(self.secret, body, signature):
-            with self._lock:
-                self.bad_signatures += 1
-            return 401, {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": "bad signature"}}
-        try:
-            delivery_id = json.loads(body)["id"]
-        except (ValueError, KeyError, TypeError):
-            with self._lock:
-                self.unparseable += 1
-            return 400, {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "unreadable"}}
-        with self._lock:
-            if delivery_id not in self.refused_once and zlib.crc32(delivery_id.encode()) % 1000 < self.fail_share * 1000:
-                self.refused_once.add(delivery_id)
-                return 500, {"jsonrpc": "2.0", "id": delivery_id, "error": {"code": -32000, "message": "try again"}}
-            self.accepted[delivery_id] = self.accepted.get(delivery_id, 0) + 1
-        return 200, {"jsonrpc": "2.0", "id": delivery_id, "result": {}}
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
-def reserve_port() -> int:
-    """A port nobody listens on yet: a subscriber that is down until it starts there."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 SUBSCRIPTIONS = {"wms": [REQUEST_SHIPMENT], "erp": [UPDATED], "mdc": [SHIPMENT_DONE, AGGREGATE_UPDATED]}
 
 
-def register_all(url: str, bearer: str, subscribers: dict[str, Subscriber]) -> None:
+def register_all(url: str, bearer: str, subscribers: dict[str, HttpRemote]) -> None:
     for remote_id, topics in SUBSCRIPTIONS.items():
         sub = subscribers[remote_id]
         call(url, bearer, REGISTER, {"id": remote_id, "url": sub.url, "subscribes": topics, "secret": sub.secret})
@@ -283,7 +148,7 @@ def message(kind: str, request_id: str, rng: random.Random, state: dict) -> tupl
 
 def _body(kind: str, request_id: str, rng: random.Random, state: dict) -> bytes:
     def rpc(method: str, params) -> bytes:
-        return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}).encode()
+        return json.dumps(jsonrpc.rpc(method, params, request_id)).encode()
 
     if kind == "create":
         order_id = f"O-{request_id}"
@@ -383,38 +248,6 @@ def _judge(kind: str, request_id: str, status: int, payload: bytes, body: bytes)
     return Outcome(kind, status, code, body=body), problem
 
 
-SERVER_CODES = range(-32099, -31999)
-STANDARD_CODES = (-32700, -32600, -32601, -32602, -32603)
-
-
-def conformance_problem(doc, status: int) -> str | None:
-    """None when `doc` is a JSON-RPC 2.0 response fit for `status`; else what is wrong."""
-    if not isinstance(doc, dict):
-        return f"the answer is not an object: {str(doc)[:200]}"
-    if doc.get("jsonrpc") != "2.0":
-        return "jsonrpc is not '2.0'"
-    if "id" not in doc:
-        return "no id member"
-    if ("result" in doc) == ("error" in doc):
-        return "result and error must be exactly one of the two"
-    if "result" in doc:
-        return None if 200 <= status < 300 else f"a result with HTTP {status}"
-    error = doc["error"]
-    if not isinstance(error, dict):
-        return f"error is not an object: {error!r}"
-    code = error.get("code")
-    if not isinstance(code, int) or isinstance(code, bool) or not (code in STANDARD_CODES or code in SERVER_CODES):
-        return f"error code {code!r} is outside the JSON-RPC ranges"
-    if not isinstance(error.get("message"), str) or not error["message"].strip():
-        return "error message is not a non-empty string"
-    data = error.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
-        return f"error data has no path: {str(data)[:200]}"
-    if 200 <= status < 300:
-        return f"an error with HTTP {status}"
-    return None
-
-
 def run_clients(target: Target, clients: int, count: int, ledger: Ledger, seed: int = 0, wait_for_restart: float = 0.0) -> list[threading.Thread]:
     threads = [threading.Thread(target=run_client, args=(target, n, count, ledger, seed, wait_for_restart), name=f"load-client-{n}", daemon=True)
                for n in range(clients)]
@@ -430,11 +263,11 @@ def scenario(clients: int, messages: int, crash: bool, folder: Path, refuse: flo
     compare the journal with what the clients were told. `findings` in the answer is empty when
     nothing was lost, doubled, left waiting or answered with a 5xx or a malformed error."""
     db = folder / "load.sqlite"
-    subscribers = {"wms": Subscriber("wms-secret", refuse).start(), "mdc": Subscriber("mdc-secret", refuse).start()}
-    erp_port = reserve_port()
+    subscribers = {"wms": HttpRemote("wms-secret", refuse).start(), "mdc": HttpRemote("mdc-secret", refuse).start()}
+    erp_port = free_port()
     # with --crash the ERP is down until the restart, so deliveries are owed to it when the mock dies
-    subscribers["erp"] = Subscriber("erp-secret", port=erp_port) if crash else Subscriber("erp-secret", refuse).start()
-    servers = [Standalone(db)]
+    subscribers["erp"] = HttpRemote("erp-secret", port=erp_port) if crash else HttpRemote("erp-secret", refuse).start()
+    servers = [StandaloneServer(db=db)]
     ledger = Ledger()
     facts: dict = {}
     try:
@@ -450,7 +283,7 @@ def scenario(clients: int, messages: int, crash: bool, folder: Path, refuse: flo
             facts["answered_before_kill"] = len(ledger.outcomes)
             facts["owed_at_kill"] = waiting_deliveries(db)
             subscribers["erp"].start()
-            servers.append(Standalone(db))
+            servers.append(StandaloneServer(db=db))
             target.move(servers[1].url, token(servers[1].url))
         for thread in threads:
             thread.join(settle)
@@ -542,7 +375,7 @@ def journal_findings(ledger: Ledger, rows: list[sqlite3.Row]) -> dict[str, list]
     return findings
 
 
-def delivery_findings(rows: list[sqlite3.Row], subscribers: dict[str, Subscriber], exactly_once: bool) -> dict[str, list]:
+def delivery_findings(rows: list[sqlite3.Row], subscribers: dict[str, HttpRemote], exactly_once: bool) -> dict[str, list]:
     """Every delivery ended, each delivered one reached its remote (signed, with its own id), and no
     remote saw an id the journal does not have. With `exactly_once`, none arrived twice."""
     out = [r for r in rows if r["direction"] == "out"]
@@ -568,7 +401,7 @@ def delivery_findings(rows: list[sqlite3.Row], subscribers: dict[str, Subscriber
     return findings
 
 
-def summary(rows: list[sqlite3.Row], subscribers: dict[str, Subscriber]) -> dict:
+def summary(rows: list[sqlite3.Row], subscribers: dict[str, HttpRemote]) -> dict:
     out = [r for r in rows if r["direction"] == "out"]
     statuses: dict[str, int] = {}
     for row in out:

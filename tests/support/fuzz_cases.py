@@ -21,9 +21,9 @@ import json
 from typing import Any
 
 from hypothesis import strategies as st
-from load_tools import conformance_problem
 
 from momlab.bus import catalog
+from tests.support.rpc import conformance_problem
 
 ROUTES = ("/api", "/remote/oms", "/delegate/oms", "/events")
 MESSAGES = sorted(catalog.names())
