@@ -371,7 +371,8 @@ def test_first_screen_is_lab_01_without_the_news_toast(browser, lab_server, kern
 @pytest.mark.parametrize("path", RELEASES)
 def test_release_notebook_runs_all_cells_to_the_end(lab, kernels, path):
     """Run > Run All Cells on the untouched release goes past the unfinished exercises to the last cell,
-    and only the exercises' answer and test cells show an error (a traceback, or stderr's pink box)."""
+    and only the exercises' answer and test cells show an error (a traceback, or stderr's pink box), never a
+    NameError (a knowledge check says which answer to give first: grading.answered)."""
     page = lab
     following = RELEASES[RELEASES.index(path) + 1:] or ["widgets-check.ipynb"]
     kernels.start(path)
@@ -380,13 +381,14 @@ def test_release_notebook_runs_all_cells_to_the_end(lab, kernels, path):
     expect(panel.get_by_role("button", name="Validate"), "nbgrader's Validate button is missing").to_be_visible()
     run_all_cells(page, panel)
     code = list(enumerate(page.evaluate(CELLS, [panel.get_attribute("id"), EXERCISE_TAG])))
-    stray = [(number, cell) for number, cell in code if (cell["errors"] or cell["stderr"]) and not cell["exercise"]]
+    stray = [(number, cell) for number, cell in code
+             if ((cell["errors"] or cell["stderr"]) and not cell["exercise"]) or any(e.startswith("NameError") for e in cell["errors"])]
     not_run = [(number, cell) for number, cell in code if cell["count"] is None]
     shown = (stray or not_run or code[-1:])[0][0]  # the screenshot shows the first problem, or the end
     panel.locator(".jp-CodeCell").nth(shown).scroll_into_view_if_needed()
     screenshot(page, Path(path).stem)
 
-    assert not stray, f"{path}: errors outside the answer and test cells:\n" + "\n".join(
+    assert not stray, f"{path}: errors outside the answer and test cells, or a NameError:\n" + "\n".join(
         f"  {where(number, cell)}: {'; '.join(cell['errors']) or cell['stderr'][:300]}" for number, cell in stray)
     assert not not_run, f"{path}: Run All did not reach {len(not_run)} code cell(s), the first is {where(*not_run[0])}"
     expect(panel.locator(".jp-CodeCell").first.locator(".jp-OutputArea-output").first,

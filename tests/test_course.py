@@ -57,6 +57,18 @@ def graded(lab: str, tmp_path_factory) -> Path:
     return course
 
 
+def validate_verdicts(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(first source line, 'passes' or 'fails') of each test cell, by the rule nbgrader's Validate applies."""
+    from nbgrader.utils import determine_grade, is_grade
+
+    verdicts = []
+    for cell in notebook.cells:
+        if is_grade(cell) and cell.cell_type == "code":
+            score, max_score = determine_grade(cell)
+            verdicts.append((cell.source.split("\n")[0], "passes" if score == max_score else "fails"))
+    return verdicts
+
+
 def scores(course: Path, lab: str, student: str) -> tuple[float, float]:
     from nbgrader.api import Gradebook
 
@@ -125,14 +137,22 @@ class LabChecks:
                 for line in secret:
                     assert line not in page_text and html.escape(line) not in page_text, f"feedback {page.name} for {student} shows hidden line {line!r}"
 
-    def test_validate_and_validate_invert_agree(self, course, lab):
-        solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
-        result = run_nbgrader(course, "validate", *solutions)
-        assert result.stdout.count("Success! Your notebook passes all the tests.") == len(solutions), result.stdout[-3000:]
-        releases = [str(p) for p in notebooks_of(course / "notebooks" / lab)]
-        result = run_nbgrader(course, "validate", "--invert", *releases)
-        assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
-
+    def test_validate_says_what_the_grades_say(self, course, lab):
+        """nbgrader's Validate rule (a test cell passes when its run shows no error), applied to the graded
+        runs: every test passes for the solution and none for the untouched release. Each notebook then
+        runs once for all these checks; `nbgrader validate` itself, end to end, runs on the first lab."""
+        for learner, wanted in (("sol", "passes"), ("blank", "fails")):
+            for notebook in notebooks_of(course / "autograded" / learner / lab):
+                verdicts = validate_verdicts(nbformat.read(notebook, as_version=4))
+                wrong = [source for source, verdict in verdicts if verdict != wanted]
+                assert verdicts and not wrong, f"Validate on {learner}'s {notebook.name}: these test cells do not say {wanted!r}: {wrong}"
+        if lab == LABS[0]:
+            solutions = [str(p) for p in notebooks_of(course / "solutions" / lab)]
+            result = run_nbgrader(course, "validate", *solutions)
+            assert result.stdout.count("Success! Your notebook passes all the tests.") == len(solutions), result.stdout[-3000:]
+            releases = [str(p) for p in notebooks_of(course / "notebooks" / lab)]
+            result = run_nbgrader(course, "validate", "--invert", *releases)
+            assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
 
 for _lab in LABS:
     _name = "TestLab" + "".join(part.capitalize() for part in _lab.replace("-", "_").split("_"))

@@ -20,6 +20,7 @@ null "". A key given twice is kept once, the last value winning as in PHP, with 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,9 +251,9 @@ class _Tokenizer:
                 self.out.append(_Token(char, None, start))
                 self.pos += 1
             elif char == "'":
-                self.out.append(_Token("string", self._single_quoted(), start))
+                self.out.append(_Token("string", self._quoted("'", _SINGLE_RUN, self._single_special), start))
             elif char == '"':
-                self.out.append(_Token("string", self._double_quoted(), start))
+                self.out.append(_Token("string", self._quoted('"', _DOUBLE_RUN, self._double_special), start))
             elif char in "0123456789" or (char == "." and text[self.pos + 1 : self.pos + 2] in tuple("0123456789")):
                 self.out.append(_Token("number", self._number(), start))
             elif char in "+-":
@@ -297,75 +298,70 @@ class _Tokenizer:
             else:
                 return
 
-    def _single_quoted(self) -> str:
+    def _quoted(self, quote: str, plain: re.Pattern[str], special: Callable[[list[str]], None]) -> str:
+        """A quoted string, from its opening quote: runs of plain characters up to the closing quote; any other
+        character goes to `special`, which applies that kind of string's rules (escapes, and for double
+        quotes the refusal of interpolation)."""
         text, start = self.text, self.pos
         self.pos += 1
-        out = []
+        out: list[str] = []
+        kind, other = ("single", '"') if quote == "'" else ("double", "'")
         while True:
             if self.pos >= len(text):
-                self.fail("this single-quoted string is never closed: a \"'\" is missing.", start)
-            run = _SINGLE_RUN.match(text, self.pos)
+                self.fail(f"this {kind}-quoted string is never closed: a {other}{quote}{other} is missing.", start)
+            run = plain.match(text, self.pos)
             if run:
                 out.append(run.group(0))
                 self.pos = run.end()
-                continue
-            char = text[self.pos]
-            if char == "'":
+            elif text[self.pos] == quote:
                 self.pos += 1
                 return "".join(out)
-            if char == "\\" and self.pos + 1 < len(text) and text[self.pos + 1] in "\\'":
-                out.append(text[self.pos + 1])
-                self.pos += 2
-                continue
-            out.append(char)
+            else:
+                special(out)
+
+    def _single_special(self, out: list[str]) -> None:
+        """In single quotes only a backslash before a backslash or a quote escapes it; all else is itself."""
+        text = self.text
+        if text[self.pos] == "\\" and self.pos + 1 < len(text) and text[self.pos + 1] in "\\'":
+            out.append(text[self.pos + 1])
+            self.pos += 2
+        else:
+            out.append(text[self.pos])
             self.pos += 1
 
-    def _double_quoted(self) -> str:
-        text, start = self.text, self.pos
-        self.pos += 1
-        out = []
-        while True:
-            if self.pos >= len(text):
-                self.fail('this double-quoted string is never closed: a \'"\' is missing.', start)
-            run = _DOUBLE_RUN.match(text, self.pos)
-            if run:
-                out.append(run.group(0))
-                self.pos = run.end()
-                continue
-            char = text[self.pos]
-            if char == '"':
-                self.pos += 1
-                return "".join(out)
-            if char == "$" and self.pos + 1 < len(text) and (text[self.pos + 1] == "{" or _WORD.match(text, self.pos + 1)):
-                self.fail("'$' inside a double-quoted string inserts a PHP variable (interpolation): code, not data. "
-                          "Use single quotes, or write '\\$' for a dollar sign.")
-            if char == "{" and text.startswith("{$", self.pos):
-                self.fail("'{$' inside a double-quoted string inserts PHP code (interpolation). Use single quotes.")
-            if char != "\\" or self.pos + 1 >= len(text):
-                out.append(char)
-                self.pos += 1
-                continue
-            nxt = text[self.pos + 1]
-            if nxt in _SIMPLE_ESCAPES:
-                out.append(_SIMPLE_ESCAPES[nxt])
-                self.pos += 2
-            elif nxt in "01234567":
-                digits = re.match(r"[0-7]{1,3}", text[self.pos + 1 :]).group(0)
-                out.append(chr(int(digits, 8) & 0xFF))
-                self.pos += 1 + len(digits)
-            elif nxt == "x" and re.match(r"[0-9A-Fa-f]", text[self.pos + 2 : self.pos + 3]):
-                digits = re.match(r"[0-9A-Fa-f]{1,2}", text[self.pos + 2 :]).group(0)
-                out.append(chr(int(digits, 16)))
-                self.pos += 2 + len(digits)
-            elif nxt == "u" and text.startswith("{", self.pos + 2):
-                match = re.match(r"\{([0-9A-Fa-f]{1,6})\}", text[self.pos + 2 :])
-                if not match or int(match.group(1), 16) > 0x10FFFF or 0xD800 <= int(match.group(1), 16) <= 0xDFFF:
-                    self.fail("'\\u{...}' must hold the hex code of a Unicode character, e.g. '\\u{e9}'.")
-                out.append(chr(int(match.group(1), 16)))
-                self.pos += 2 + len(match.group(0))
-            else:  # PHP keeps an unknown escape as it is
-                out.append("\\")
-                self.pos += 1
+    def _double_special(self, out: list[str]) -> None:
+        """In double quotes: PHP's escape sequences, and '$' or '{$' (interpolation: code) refused."""
+        text, char = self.text, self.text[self.pos]
+        if char == "$" and self.pos + 1 < len(text) and (text[self.pos + 1] == "{" or _WORD.match(text, self.pos + 1)):
+            self.fail("'$' inside a double-quoted string inserts a PHP variable (interpolation): code, not data. "
+                      "Use single quotes, or write '\\$' for a dollar sign.")
+        if char == "{" and text.startswith("{$", self.pos):
+            self.fail("'{$' inside a double-quoted string inserts PHP code (interpolation). Use single quotes.")
+        if char != "\\" or self.pos + 1 >= len(text):
+            out.append(char)
+            self.pos += 1
+            return
+        nxt = text[self.pos + 1]
+        if nxt in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[nxt])
+            self.pos += 2
+        elif nxt in "01234567":
+            digits = re.match(r"[0-7]{1,3}", text[self.pos + 1 :]).group(0)
+            out.append(chr(int(digits, 8) & 0xFF))
+            self.pos += 1 + len(digits)
+        elif nxt == "x" and re.match(r"[0-9A-Fa-f]", text[self.pos + 2 : self.pos + 3]):
+            digits = re.match(r"[0-9A-Fa-f]{1,2}", text[self.pos + 2 :]).group(0)
+            out.append(chr(int(digits, 16)))
+            self.pos += 2 + len(digits)
+        elif nxt == "u" and text.startswith("{", self.pos + 2):
+            match = re.match(r"\{([0-9A-Fa-f]{1,6})\}", text[self.pos + 2 :])
+            if not match or int(match.group(1), 16) > 0x10FFFF or 0xD800 <= int(match.group(1), 16) <= 0xDFFF:
+                self.fail("'\\u{...}' must hold the hex code of a Unicode character, e.g. '\\u{e9}'.")
+            out.append(chr(int(match.group(1), 16)))
+            self.pos += 2 + len(match.group(0))
+        else:  # PHP keeps an unknown escape as it is
+            out.append("\\")
+            self.pos += 1
 
     def _number(self):
         match = _NUMBER.match(self.text, self.pos)

@@ -432,12 +432,14 @@ def _start_transfer(db: sqlite3.Connection, order_id: str, line: Doc, origin: st
     db.execute("UPDATE store_lines SET transfer_from = ? WHERE order_id = ? AND line_id = ?", (origin, order_id, line["line_id"]))
 
 
+_LINES_OF_KIND = (
+    "SELECT ol.*, s.kind, s.pickup_location, s.transfer_from FROM order_lines ol JOIN store_lines s "
+    "ON s.order_id = ol.order_id AND s.line_id = ol.line_id WHERE ol.order_id = ? AND s.kind = ? ORDER BY ol.rowid"
+)
+
+
 def _lines_of_kind(db: sqlite3.Connection, order_id: str, kind: str) -> list[sqlite3.Row]:
-    return db.execute(
-        "SELECT ol.*, s.kind, s.pickup_location, s.transfer_from FROM order_lines ol JOIN store_lines s "
-        "ON s.order_id = ol.order_id AND s.line_id = ol.line_id WHERE ol.order_id = ? AND s.kind = ? ORDER BY ol.rowid",
-        (order_id, kind),
-    ).fetchall()
+    return db.execute(_LINES_OF_KIND, (order_id, kind)).fetchall()
 
 
 def _store_line(db: sqlite3.Connection, order_id: str, line_id: str, path: str) -> sqlite3.Row:
