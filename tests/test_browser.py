@@ -361,6 +361,11 @@ def test_first_screen_is_lab_01_without_the_news_toast(browser, lab_server, kern
         expect(news, "JupyterLab's news toast is shown").to_have_count(0)
         news_setting = requests.get(f"{lab_server}/lab/api/settings/@jupyterlab/apputils-extension:notification", timeout=10).json()
         assert news_setting["schema"]["properties"]["fetchNews"]["default"] == "false", "the course's JupyterLab defaults are not applied"
+        notebook = requests.get(f"{lab_server}/lab/api/settings/@jupyterlab/notebook-extension:tracker", timeout=10).json()
+        defaults = {name: spec["default"] for name, spec in notebook["schema"]["properties"].items() if "default" in spec}
+        assert defaults["codeCellConfig"]["lineWrap"] is True, "long lines of code are not wrapped (the course's defaults)"
+        assert defaults["enableKernelInitNotification"] is True, "a cell run while the kernel starts is not announced"
+        assert defaults["autoStartDefaultKernel"] is True, "opening a notebook may ask which kernel to start"
         screenshot(page, "first-screen")
         assert not our_errors(page), f"browser console errors: {our_errors(page)}"
     finally:
