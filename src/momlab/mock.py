@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import atexit
+import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 from momlab.bus import seed
@@ -24,8 +26,15 @@ from momlab.client import MomClient
 
 
 class Mock:
-    def __init__(self, db: str | Path, config: Config, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, db: str | Path | None, config: Config, host: str = "127.0.0.1", port: int = 0):
+        """`db` is the SQLite file to keep the bus's state in; None: a temporary one, removed when the mock stops."""
         self.config = config
+        if db is None:
+            scratch = tempfile.mkdtemp(prefix="momlab-")
+            self._remove_scratch = weakref.finalize(self, shutil.rmtree, scratch, True)  # at stop, or at exit at the latest
+            db = Path(scratch) / "mom.sqlite"
+        else:
+            self._remove_scratch = None
         self.store = Store(db)
         self.store.start_checkpointer()
         seed.seed(self.store)
@@ -52,6 +61,8 @@ class Mock:
         self._server.stop()
         self.deliverer.stop()
         self.store.close()
+        if self._remove_scratch is not None:
+            self._remove_scratch()
 
     def create_sales_channel(self, id: str, name: str, aggregate_id: str) -> dict:
         """Create (or update) a sales channel and its one stock aggregate: the mock's stand-in for OMS
@@ -128,8 +139,6 @@ def start(db: str | Path | None = None, fresh: bool = False, **settings) -> Mock
         return _current  # the same settings as the mock already running: running the cell again is safe
     if _current is not None:
         _current.stop()
-    if db is None:
-        db = Path(tempfile.mkdtemp(prefix="momlab-")) / "mom.sqlite"
     _current = Mock(db, default_config(**settings)).start()
     return _current
 
