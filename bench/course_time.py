@@ -5,7 +5,8 @@
 Each lab folder is copied to a temporary folder and each of its notebooks run there with nbclient
 on this interpreter's python3 kernel, as "Run All" would. By default the mock keeps its learner
 settings (flow delays on); --grading sets NBGRADER_EXECUTION=validate as `nbgrader validate` does,
-which turns the delays off. Seconds per notebook (kernel start included) and the total, against a
+which turns the delays off and leaves out reading material (the answer sheet), which nbgrader never
+runs. Seconds per notebook (kernel start included) and the total, against a
 target of 90 s for the whole course. The last line printed is JSON for bench/run_all.py.
 """
 
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from momlab.course.progress import has_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 90.0
@@ -52,6 +55,8 @@ def main() -> int:
             copy = Path(folder) / lab.name
             shutil.copytree(lab, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.sqlite*"))
             for notebook in sorted(copy.glob("*.ipynb")):
+                if args.grading and not has_exercises(notebook):
+                    continue  # reading material (the answer sheet): nbgrader never runs it
                 start = time.perf_counter()
                 try:
                     run_notebook(notebook, args.timeout)

@@ -263,7 +263,7 @@ def projections(figures: Figures, labs: list[str]) -> None:
 
 
 def main() -> int:
-    labs_available = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    labs_available = Course.at(ROOT).labs()  # the folders with graded cells (not the answer sheet)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=20, help="learners in the class (default 20)")
     parser.add_argument("--labs", default=",".join(labs_available), help="comma-separated labs (default: all)")

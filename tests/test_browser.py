@@ -329,7 +329,7 @@ def where(number: int, cell: dict) -> str:
 
 
 def test_there_is_a_release_notebook_for_each_solution():
-    assert len(RELEASES) == 13, f"expected the 13 lab notebooks in solutions/, found {RELEASES}"
+    assert len(RELEASES) == 14, f"expected the 13 lab notebooks and the answer sheet in solutions/, found {RELEASES}"
     missing = [path for path in RELEASES if not (ROOT / "notebooks" / path).is_file()]
     assert not missing, f"release notebooks missing from notebooks/ (run `make release`): {missing}"
 

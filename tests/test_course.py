@@ -18,12 +18,16 @@ import pytest
 from momlab.course.classroom import autograde, feedback, reference
 from momlab.course.classroom.course import Course
 from momlab.course.classroom.feedback import hidden_lines
+from momlab.course.progress import has_exercises
 from tests.support.nbgrader import run_nbgrader
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
-LABS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+FOLDERS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+# The labs: folders with a graded cell. Reading material (the answer sheet) has nothing to grade; its
+# checks are skipped, and tests/test_answer_sheet.py checks it.
+LABS = [lab for lab in FOLDERS if any(has_exercises(nb) for nb in (ROOT / "solutions" / lab).glob("*.ipynb"))]
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
 
 
@@ -33,16 +37,19 @@ def notebooks_of(folder: Path) -> list[Path]:
 
 def graded(lab: str, tmp_path_factory) -> Path:
     """A course folder holding one lab, released and graded by `momlab class` (sandboxed, judged against
-    the solution's results) for a class of three: 'sol' hands in the solution, 'blank' the release
-    notebook unchanged, 'twice' the solution with every code cell but the tests run twice (results must
-    not depend on what a learner ran before a test). Built once per lab (the class fixture of its test class); one folder
-    (and gradebook) per lab, so labs can be graded side by side."""
+    the solution's results): 'blank' hands in the release notebook unchanged, 'twice' the solution with every
+    code cell but the tests run twice (results must not depend on what a learner ran before a test), and, for
+    the first lab only, 'sol' the solution as it is. The solution as it is also runs as the reference, which
+    refuses a solution that does not run to the end; a judged 'sol' in every lab would grade that same run again.
+    Built once per lab (the class fixture of its test class); one folder (and gradebook) per lab, so labs can be
+    graded side by side."""
     course = tmp_path_factory.mktemp(f"course-{lab}")
     shutil.copytree(ROOT / "solutions" / lab, course / "solutions" / lab)
     shutil.copy(ROOT / "nbgrader_config.py", course)
     result = run_nbgrader(course, "generate_assignment", lab, "--force")
     assert result.returncode == 0, f"generate_assignment {lab} failed:\n{result.stdout}\n{result.stderr}"
-    for student, folder in (("sol", course / "solutions" / lab), ("blank", course / "notebooks" / lab)):
+    handed_in = [("blank", course / "notebooks" / lab)] + ([("sol", course / "solutions" / lab)] if lab == LABS[0] else [])
+    for student, folder in handed_in:
         target = course / "submitted" / student / lab
         target.mkdir(parents=True)
         for notebook in notebooks_of(folder):
@@ -55,6 +62,11 @@ def graded(lab: str, tmp_path_factory) -> Path:
     written, failed = feedback.generate(Course.at(course), lab)
     assert written and not failed, f"feedback of {lab} failed its check: {failed}"
     return course
+
+
+def solution_learners(lab: str) -> tuple[str, ...]:
+    """The learners of `graded` who hand in the solution."""
+    return ("sol", "twice") if lab == LABS[0] else ("twice",)
 
 
 def validate_verdicts(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -116,7 +128,7 @@ class LabChecks:
                 assert line not in text, f"{notebook} contains hidden test text: {line!r}"
 
     def test_solutions_get_full_marks(self, course, lab):
-        for learner in ("sol", "twice"):
+        for learner in solution_learners(lab):
             score, max_score = scores(course, lab, learner)
             assert max_score > 0
             assert score == max_score, f"the solution of {lab} ({learner}) scored {score}/{max_score}"
@@ -129,7 +141,7 @@ class LabChecks:
     def test_feedback_shows_no_hidden_test_source(self, course, lab):
         secret = hidden_lines(ROOT / "solutions" / lab)
         assert secret, f"{lab} has no hidden tests"
-        for student in ("sol", "blank"):
+        for student in (*solution_learners(lab), "blank"):
             pages = list((course / "feedback" / student / lab).glob("*.html"))
             assert pages, f"no feedback for {student}/{lab}"
             for page in pages:
@@ -141,7 +153,7 @@ class LabChecks:
         """nbgrader's Validate rule (a test cell passes when its run shows no error), applied to the graded
         runs: every test passes for the solution and none for the untouched release. Each notebook then
         runs once for all these checks; `nbgrader validate` itself, end to end, runs on the first lab."""
-        for learner, wanted in (("sol", "passes"), ("blank", "fails")):
+        for learner, wanted in (*((name, "passes") for name in solution_learners(lab)), ("blank", "fails")):
             for notebook in notebooks_of(course / "autograded" / learner / lab):
                 verdicts = validate_verdicts(nbformat.read(notebook, as_version=4))
                 wrong = [source for source, verdict in verdicts if verdict != wanted]
@@ -154,7 +166,8 @@ class LabChecks:
             result = run_nbgrader(course, "validate", "--invert", *releases)
             assert result.stdout.count("Success! The notebook does not pass any tests.") == len(releases), result.stdout[-3000:]
 
-for _lab in LABS:
+for _lab in FOLDERS:
     _name = "TestLab" + "".join(part.capitalize() for part in _lab.replace("-", "_").split("_"))
-    globals()[_name] = type(_name, (LabChecks,), {"lab_name": _lab})
+    _skip = [] if _lab in LABS else [pytest.mark.skip(reason=f"{_lab} has no graded cell (reading material): nothing to grade")]
+    globals()[_name] = type(_name, (LabChecks,), {"lab_name": _lab, "pytestmark": _skip})
 

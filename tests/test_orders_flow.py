@@ -101,7 +101,7 @@ def test_full_shipment_completes_the_order(shop):
 
     first = mock.client.call(LINES_SHIPPED, {"request_id": east["id"], "items": [{"order_line_id": "L1"}], "packages": [PACKAGE]})
     assert first["order_status"] == "LOGISTICS" and first["lines"] == ["L1"]
-    assert order_status(mock, "100003") == ("LOGISTICS", "PARTIALLYSHIPPED")
+    assert order_status(mock, "100003") == ("LOGISTICS", "READYTOSHIP")
     # the other request names its lines only inside the package
     package = {**PACKAGE, "id": "PKG-2", "aggregated_items": [{"sku": "CAP-NAVY", "quantity": 1, "order_lines": ["L2"]}]}
     second = mock.client.call(LINES_SHIPPED, {"request_id": west["id"], "packages": [package]})
@@ -116,13 +116,15 @@ def test_full_shipment_completes_the_order(shop):
     assert [(i["order_line_id"], i["status"]) for i in shipment["items"]] == [("L1", "SHIPPED")]
     assert shipment["packages"][0]["tracking_number"] == "1Z999"
     assert shipment["address"]["city"] == "Springfield"
-    updates = received(mdc, UPDATED, 4)
+    updates = received(mdc, UPDATED, 5)
+    # the last shipment takes the order through LOGISTICSCOMPLETE (both pairs documented) to COMPLETE
+    assert [(u["params"]["order"]["status"], u["params"]["order"]["status_reason"]) for u in updates[-2:]] == [
+        ("LOGISTICSCOMPLETE", "FULLYSHIPPED"), ("COMPLETE", "FULLYSHIPPED")]
     final = updates[-1]["params"]["order"]
-    assert (final["status"], final["status_reason"]) == ("COMPLETE", "FULLYSHIPPED")
     assert {line["id"]: line["status"] for line in final["lines"]}["L2"] == "SHIPPED"
-    # the shipment done comes before the order update that it caused
+    # the shipment done comes before the order updates that it caused
     methods = [r["method"] for r in deliveries(mock, remote="mdc")]
-    assert methods[-2:] == [SHIPMENT_DONE, UPDATED]
+    assert methods[-3:] == [SHIPMENT_DONE, UPDATED, UPDATED]
     assert len(mock.client.state("shipments")) == 2
     assert {r["status"] for r in mock.client.state("shipment_requests")} == {"COMPLETE"}
     assert_outbound_valid(mock)
@@ -133,10 +135,10 @@ def test_partial_shipment(shop):
     mock.client.call(ORDER_CREATE, order_params("100004", ("TEE-ORG-S", "TEE-ORG-M")))
     result = mock.client.call(LINES_SHIPPED, {"request_id": "100004-1", "items": [{"order_line_number": 2}]})
     assert result["lines"] == ["L2"] and result["order_status"] == "LOGISTICS"
-    assert order_status(mock, "100004") == ("LOGISTICS", "PARTIALLYSHIPPED")
+    assert order_status(mock, "100004") == ("LOGISTICS", "READYTOSHIP")
     assert statuses(mock, "100004")["L1"] == ("NEW", "ITEM_PENDING_PICKING")
     final = received(mdc, UPDATED, 3)[-1]["params"]["order"]
-    assert (final["status"], final["status_reason"]) == ("LOGISTICS", "PARTIALLYSHIPPED")
+    assert (final["status"], final["status_reason"]) == ("LOGISTICS", "READYTOSHIP")
 
 
 def test_shipping_a_line_twice_is_a_conflict(shop):

@@ -95,9 +95,10 @@ def test_in_store_pickup_confirm_then_collect(shop):
 
     mock.wait_idle()
     assert wms.log == []  # the store works in OMS's own interface: no request_shipment to anyone
-    assert methods(mdc, "S100") == [UPDATED, UPDATED, UPDATED, SHIPMENT_DONE, UPDATED]
-    assert [e["params"]["order"]["lines"][0]["status"] for e in mdc.log if e["method"] == UPDATED] == [
-        "NEW", "PICKREADY", "PICKCONFIRMED", "SHIPPED"]
+    assert methods(mdc, "S100") == [UPDATED, UPDATED, UPDATED, SHIPMENT_DONE, UPDATED, UPDATED]
+    updates = [e["params"]["order"] for e in mdc.log if e["method"] == UPDATED]
+    assert [u["lines"][0]["status"] for u in updates] == ["NEW", "PICKREADY", "PICKCONFIRMED", "SHIPPED", "SHIPPED"]
+    assert [u["status"] for u in updates[-2:]] == ["LOGISTICSCOMPLETE", "COMPLETE"]
     (shipment,) = [e["params"]["shipment"] for e in mdc.log if e["method"] == SHIPMENT_DONE]
     assert shipment["source_id"] == "STORE-BCN" and shipment["method"] == "PICKUP"
     assert carrier.log == []  # nothing to carry: the customer takes it

@@ -38,6 +38,7 @@ from momlab.bus.config import Config
 from momlab.bus.journal import attempts_by_remote, owed
 from momlab.bus.jsonrpc import Doc
 from momlab.receiver import Handler, Receiver
+from momlab.topics import LINES_SHIPPED, ORDER_CREATE, REGISTER, REQUEST_SHIPMENT, SHIPMENT_DONE, UPDATED
 
 if TYPE_CHECKING:
     from momlab.mock import Mock
@@ -56,12 +57,6 @@ SIMULATED = (
     "out_of_order",  # the bus delivers a remote's messages in the wrong order
 )
 
-REGISTER = "magento.service_bus.remote.register"
-ORDER_CREATE = "magento.sales.order_management.create"
-UPDATED = "magento.sales.order_management.updated"
-REQUEST_SHIPMENT = "magento.logistics.warehouse_management.request_shipment"
-LINES_SHIPPED = "magento.logistics.warehouse_management.lines_shipped"
-SHIPMENT_DONE = "magento.logistics.fulfillment_management.customer_shipment_done"
 
 
 class RemoteFault(RuntimeError):

@@ -94,6 +94,12 @@ class Mock:
         return True
 
     # -- views as DataFrames, for notebooks -----------------------------------------------------
+    def mark(self) -> int:
+        """The id of the journal's newest row: `journal(since=mom.mark())` later shows what happened since."""
+        from momlab.bus import journal
+
+        return journal.newest_id(self.store)
+
     def journal(self, **filters):
         """The journal as a DataFrame, oldest first; filter by method, direction, status, remote,
         order_id, route or caused_by (the inbound row an outbound message came from)."""

@@ -80,10 +80,13 @@ def from_schema(schema: dict) -> st.SearchStrategy:
 
 
 def _both(schema: dict, more: dict) -> dict:
-    """The two schemas' keywords together (their `required` lists joined, not replaced)."""
+    """The two schemas' keywords together (their `required` lists joined and their `properties` merged,
+    a branch's narrower property winning, not replaced)."""
     joined = {**schema, **more}
     if "required" in schema and "required" in more:
         joined["required"] = list(dict.fromkeys(schema["required"] + more["required"]))
+    if "properties" in schema and "properties" in more:
+        joined["properties"] = {**schema["properties"], **more["properties"]}
     return joined
 
 

@@ -301,6 +301,9 @@ def validate(method: str, params: Any) -> list[Problem]:
 
     problems: dict[Problem, None] = {}  # ordered and free of duplicates
     for error in sorted(_detailed_validator(message).iter_errors(params), key=_rank):
+        if _is_pairing(error):
+            problems.update(dict.fromkeys(_explain_pairing(error)))
+            continue
         if error.context and not _is_alternatives(error):
             error = best_match([error])
         problems.update(dict.fromkeys(_explain(error)))
@@ -330,6 +333,15 @@ def _json_path(parts: Iterable[str | int]) -> str:
             out += f"[{json.dumps(part)}]"
     return out
 
+
+# What a string must look like, for the patterns the message files use that are not numbers.
+ISO_DATE_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                    r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")
+_PATTERN_WORDS = {
+    ISO_DATE_PATTERN: "must be an ISO-8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T09:00:00+00:00",
+    r"^[A-Z]{2}$": "must be a two-letter country code in capitals, e.g. US or DE",
+}
+_NUMBER_PATTERNS = (r"^[0-9]+$", r"^[0-9]+(\.[0-9]+)?$")
 
 _TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string",
                "number": "a number", "integer": "a whole number", "boolean": "true or false",
@@ -371,6 +383,44 @@ def _rank(error: ValidationError) -> tuple[int, bool, tuple[tuple[int, int, str]
     return len(steps), error.validator in ("anyOf", "oneOf"), steps
 
 
+def _choices(values: Iterable[Any]) -> str:
+    return ", ".join("null" if v is None else str(v) for v in values)
+
+
+def _is_pairing(error: ValidationError) -> bool:
+    """An anyOf whose branches each fix one field by enum (their first property) and say what the
+    other fields may be with it: e.g. an order's status and the reasons documented for that status."""
+    return error.validator == "anyOf" and builtins.all(
+        isinstance(branch.get("properties"), dict) and branch["properties"]
+        and "enum" in next(iter(branch["properties"].values()))
+        for branch in error.validator_value)
+
+
+def _explain_pairing(error: ValidationError) -> list[Problem]:
+    """Name the field that does not go with the key field's value, and what would. An unknown key
+    value gives nothing here: the key field's own enum explains it."""
+    value, path = error.instance, list(error.absolute_path)
+    if not isinstance(value, dict):
+        return []
+    for branch in error.validator_value:
+        props = branch["properties"]
+        key, first = next(iter(props.items()))
+        if key not in value or value[key] not in first["enum"]:
+            continue
+        when = f"when {key} is {value[key]}"
+        found = []
+        for name, sub in list(props.items())[1:]:
+            allowed = sub.get("enum")
+            if name not in value and name in branch.get("required", []):
+                found.append(Problem(_json_path([*path, name]), f"is required {when}" + (
+                    f": one of {_choices(allowed)}" if allowed else "")))
+            elif name in value and allowed is not None and value[name] not in allowed:
+                found.append(Problem(_json_path([*path, name]), f"must be one of {_choices(allowed)} {when} "
+                                                                 f"(the documented pairs); got {_show(value[name])}"))
+        return found
+    return []
+
+
 def _is_alternatives(error: ValidationError) -> bool:
     # anyOf: [{"required": [...]}, ...] means "at least one of these keys"
     return error.validator == "anyOf" and builtins.all(
@@ -395,8 +445,7 @@ def _explain(error: ValidationError) -> list[Problem]:
             words += " (or null)"
         return [Problem(here, f"must be {words}, got {_kind_of(value)}")]
     if kind == "enum":
-        msg = (f"must be one of {', '.join(str(c) for c in expected)} (case-sensitive); "
-               f"got {_show(value)}")
+        msg = f"must be one of {_choices(expected)} (case-sensitive); got {_show(value)}"
         if isinstance(value, str):
             same = [c for c in expected if isinstance(c, str) and c.lower() == value.lower()]
             if same:
@@ -412,8 +461,14 @@ def _explain(error: ValidationError) -> list[Problem]:
         return [Problem(here, f"has {len(value)} entries; at most {expected} are allowed "
                               "in one message, so split it over several messages")]
     if kind == "pattern":
-        return [Problem(here, "must be a number, or a string holding only a number "
-                              f"(e.g. 3 or \"3\"); got {_show(value)}")]
+        if expected in _PATTERN_WORDS:
+            return [Problem(here, f"{_PATTERN_WORDS[expected]}; got {_show(value)}")]
+        if expected in _NUMBER_PATTERNS:
+            return [Problem(here, "must be a number, or a string holding only a number "
+                                  f"(e.g. 3 or \"3\"); got {_show(value)}")]
+        about = _about(error.schema)
+        return [Problem(here, "does not have the expected form" + (f" ({about})" if about else "")
+                        + f"; got {_show(value)}")]
     if kind == "minimum":
         return [Problem(here, f"must be at least {expected}, got {_show(value)}")]
     if _is_alternatives(error):

@@ -78,6 +78,8 @@ class Bus:
             if catalog.get(envelope.method) is None and prefix_flow_for(envelope.method) is not None:
                 return self._open_route(label, route, service, envelope, body)
             message = self._lookup(envelope)
+            # the schema first: a malformed message is -32602 whatever it refers to (an unknown remote,
+            # order or shipment request is found later, by _route and the flows)
             self._validate(envelope)
             return self._route(label, route, service, envelope, message, body)
         except RpcError as error:

@@ -252,6 +252,11 @@ def sent_under(store: Store, topic: str) -> list[sqlite3.Row]:
 # -- the journal as the viewer shows it ---------------------------------------------------------------
 
 
+def newest_id(store: Store) -> int:
+    """The id of the newest row (0 for an empty journal): rows after it are what happens from now on."""
+    return int(store.query("SELECT COALESCE(MAX(id), 0) FROM journal")[0][0])
+
+
 def rows(store: Store, filters: Mapping[str, Any]) -> list[Doc]:
     """Journal rows, oldest first, filtered by exact values; `since` gives rows after an id, `limit`
     keeps the newest N."""

@@ -82,12 +82,12 @@ _NUMBER = re.compile(
     r"|[0-9]+(?:_[0-9]+)*[eE][+-]?[0-9]+(?:_[0-9]+)*"
     r"|[0-9]+(?:_[0-9]+)*"
 )
-_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*")
+WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*")
 _INT_KEY = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 PHP_INT_MAX = 2**63 - 1
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_SINGLE_RUN = re.compile(r"[^'\\]+")
-_DOUBLE_RUN = re.compile(r'[^"\\${]+')
+SINGLE_RUN = re.compile(r"[^'\\]+")
+DOUBLE_RUN = re.compile(r'[^"\\${]+')
 
 
 class PhpReadError(ValueError):
@@ -120,7 +120,7 @@ class PhpFile:
 
 
 @dataclass
-class _Token:
+class Token:
     kind: str  # open, close_tag, [, ], (, ), ",", =>, ;, string, number, word, sign, eof
     value: Any
     offset: int
@@ -129,7 +129,7 @@ class _Token:
 def read(source: str | bytes, name: str = "env.php") -> PhpFile:
     """Read `<?php return <array>;` from text or bytes; raise PhpReadError for anything else."""
     text = _text(source, name)
-    tokens = _Tokenizer(text, name).tokens()
+    tokens = Tokenizer(text, name).tokens()
     return _Parser(text, tokens, name).file()
 
 
@@ -156,7 +156,7 @@ def _text(source: str | bytes, name: str) -> str:
             offset = len(raw[: exc.start].decode("utf-8", "replace"))
             raise PhpReadError(
                 f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8 text. Save the file as UTF-8.",
-                line, column, _excerpt(shown, offset), name,
+                line, column, excerpt(shown, offset), name,
             ) from None
     elif isinstance(source, str):
         text = source
@@ -167,19 +167,19 @@ def _text(source: str | bytes, name: str) -> str:
     bad = _FORBIDDEN.search(text)
     if bad:
         index, code = bad.start(), ord(bad.group(0))
-        line, column = _position(text, index)
+        line, column = position(text, index)
         what = "a lone surrogate (not UTF-8 text)" if code >= 0xD800 else f"the control character U+{code:04X}"
-        raise PhpReadError(f"{what} is not allowed in a configuration file.", line, column, _excerpt(text, index), name)
+        raise PhpReadError(f"{what} is not allowed in a configuration file.", line, column, excerpt(text, index), name)
     return text
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
+def position(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
 
 
-def _excerpt(text: str, offset: int) -> str:
+def excerpt(text: str, offset: int) -> str:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     end = len(text) if end == -1 else end
@@ -194,20 +194,20 @@ def _excerpt(text: str, offset: int) -> str:
 # -- tokens -------------------------------------------------------------------------------------------
 
 
-class _Tokenizer:
+class Tokenizer:
     def __init__(self, text: str, name: str):
         self.text = text
         self.name = name
         self.pos = 0
         self.depth = 0
-        self.out: list[_Token] = []
+        self.out: list[Token] = []
 
     def fail(self, reason: str, offset: int | None = None):
         offset = self.pos if offset is None else offset
-        line, column = _position(self.text, offset)
-        raise PhpReadError(reason, line, column, _excerpt(self.text, offset), self.name)
+        line, column = position(self.text, offset)
+        raise PhpReadError(reason, line, column, excerpt(self.text, offset), self.name)
 
-    def tokens(self) -> list[_Token]:
+    def tokens(self) -> list[Token]:
         text = self.text
         if text.startswith("\ufeff"):
             self.fail("the file starts with a byte-order mark (BOM). PHP prints it before anything else, which breaks "
@@ -220,17 +220,17 @@ class _Tokenizer:
                       "'<?php' must be the very first thing in the file.", 0)
         if not re.match(r"<\?php(?:\s|\Z)", text[:6], re.IGNORECASE):
             self.fail("the opening tag must be '<?php' followed by a space or a new line (short tags '<?' and '<?=' are refused).", 0)
-        self.out.append(_Token("open", None, 0))
+        self.out.append(Token("open", None, 0))
         self.pos = 5
         while True:
             self._skip_space_and_comments()
             if self.pos >= len(text):
-                self.out.append(_Token("eof", None, self.pos))
+                self.out.append(Token("eof", None, self.pos))
                 return self.out
             char = text[self.pos]
             start = self.pos
             if text.startswith("?>", self.pos):
-                self.out.append(_Token("close_tag", None, start))
+                self.out.append(Token("close_tag", None, start))
                 self.pos += 2
                 rest = text[self.pos :]
                 if rest.strip():
@@ -239,7 +239,7 @@ class _Tokenizer:
                 self.pos = len(text)
                 continue
             if text.startswith("=>", self.pos):
-                self.out.append(_Token("=>", None, start))
+                self.out.append(Token("=>", None, start))
                 self.pos += 2
             elif char in "[](),;":
                 if char in "[(":
@@ -248,22 +248,22 @@ class _Tokenizer:
                         self.fail(f"arrays are nested more than {MAX_DEPTH} levels deep here; a Magento configuration file never needs that.")
                 elif char in "])":
                     self.depth -= 1
-                self.out.append(_Token(char, None, start))
+                self.out.append(Token(char, None, start))
                 self.pos += 1
             elif char == "'":
-                self.out.append(_Token("string", self._quoted("'", _SINGLE_RUN, self._single_special), start))
+                self.out.append(Token("string", self._quoted("'", SINGLE_RUN, self._single_special), start))
             elif char == '"':
-                self.out.append(_Token("string", self._quoted('"', _DOUBLE_RUN, self._double_special), start))
+                self.out.append(Token("string", self._quoted('"', DOUBLE_RUN, self._double_special), start))
             elif char in "0123456789" or (char == "." and text[self.pos + 1 : self.pos + 2] in tuple("0123456789")):
-                self.out.append(_Token("number", self._number(), start))
+                self.out.append(Token("number", self._number(), start))
             elif char in "+-":
                 if text.startswith(("++", "--"), self.pos):
                     self.fail(f"'{char * 2}' is an increment/decrement operator: code, not data.")
-                self.out.append(_Token("sign", char, start))
+                self.out.append(Token("sign", char, start))
                 self.pos += 1
-            elif _WORD.match(text, self.pos):
-                word = _WORD.match(text, self.pos).group(0)
-                self.out.append(_Token("word", word, start))
+            elif WORD.match(text, self.pos):
+                word = WORD.match(text, self.pos).group(0)
+                self.out.append(Token("word", word, start))
                 self.pos += len(word)
             elif char == "`":
                 self.fail("backticks run a shell command in PHP. A configuration file momlab reads holds only literal values.")
@@ -332,7 +332,7 @@ class _Tokenizer:
     def _double_special(self, out: list[str]) -> None:
         """In double quotes: PHP's escape sequences, and '$' or '{$' (interpolation: code) refused."""
         text, char = self.text, self.text[self.pos]
-        if char == "$" and self.pos + 1 < len(text) and (text[self.pos + 1] == "{" or _WORD.match(text, self.pos + 1)):
+        if char == "$" and self.pos + 1 < len(text) and (text[self.pos + 1] == "{" or WORD.match(text, self.pos + 1)):
             self.fail("'$' inside a double-quoted string inserts a PHP variable (interpolation): code, not data. "
                       "Use single quotes, or write '\\$' for a dollar sign.")
         if char == "{" and text.startswith("{$", self.pos):
@@ -395,7 +395,7 @@ class _Tokenizer:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[_Token], name: str):
+    def __init__(self, text: str, tokens: list[Token], name: str):
         self.text = text
         self.tokens = tokens
         self.name = name
@@ -403,15 +403,15 @@ class _Parser:
         self.warnings: list[str] = []
 
     @property
-    def token(self) -> _Token:
+    def token(self) -> Token:
         return self.tokens[self.index]
 
-    def fail(self, reason: str, token: _Token | None = None):
+    def fail(self, reason: str, token: Token | None = None):
         offset = (token or self.token).offset
-        line, column = _position(self.text, offset)
-        raise PhpReadError(reason, line, column, _excerpt(self.text, offset), self.name)
+        line, column = position(self.text, offset)
+        raise PhpReadError(reason, line, column, excerpt(self.text, offset), self.name)
 
-    def next(self) -> _Token:
+    def next(self) -> Token:
         token = self.tokens[self.index]
         if token.kind != "eof":
             self.index += 1
@@ -482,7 +482,7 @@ class _Parser:
             return list(items.values())
         return items
 
-    def _key(self, key, token: _Token, path: str):
+    def _key(self, key, token: Token, path: str):
         if isinstance(key, (dict, list)):
             self.fail("an array cannot be an array key.", token)
         if isinstance(key, bool):
@@ -526,7 +526,7 @@ class _Parser:
         self.fail(f"expected a value, found {self._describe(token)}.", token)
 
     @staticmethod
-    def _describe(token: _Token) -> str:
+    def _describe(token: Token) -> str:
         if token.kind == "eof":
             return "the end of the file"
         if token.kind == "word":

@@ -44,6 +44,28 @@ def section_chart(score: Score, title: str | None = None):
     return fig
 
 
+def blueprint_chart(items: list[exam.Item] | None = None):
+    """Each section's weight in the exam next to its share of the items, as paired bars (a matplotlib
+    Figure): how closely the item bank follows the exam guide's weights."""
+    from momlab.figures import figure
+
+    table = exam.blueprint(items)
+    labels = [f"{number} {row.title}" for number, row in table.iterrows()]
+    positions = range(len(labels))
+    fig = figure(9, 0.42 * len(labels) + 1.4)
+    ax = fig.subplots()
+    ax.barh([p - 0.2 for p in positions], table["exam weight %"], height=0.4, color="#1a5fb4", label="weight in the exam")
+    ax.barh([p + 0.2 for p in positions], table["share of items %"], height=0.4, color="#b45309", label="share of the items")
+    for p, (_, row) in zip(positions, table.iterrows(), strict=True):
+        ax.text(row["share of items %"] + 0.4, p + 0.2, f"{row['items']} items", va="center", fontsize=8)
+    ax.set_yticks(list(positions), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of the exam")
+    ax.legend(loc="lower right")
+    ax.set_title("The item bank follows the exam's section weights")
+    return fig
+
+
 def score_html(score: Score) -> str:
     cell = "style='padding:1px 10px; text-align:right'"
     rows = "".join(

@@ -5,12 +5,14 @@
 
 Every lab notebook is run from the top on a copy in a temporary folder (the learner's files are only
 read), two per core at a time, with the tests the learner has (hidden tests only run when an instructor
-grades). Nothing is sent anywhere.
+grades). A notebook with no exercise (reading material, such as the answer sheet) is not run. Nothing
+is sent anywhere.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import shutil
 import subprocess
@@ -57,6 +59,17 @@ def find_labs(path: str | os.PathLike | None = None) -> list[Path]:
     if _is_lab(here) and (labs := _labs_in(here.parent)):
         return labs
     raise UserError(f"no lab folders found in {here}: run this from the course folder, or give --path")
+
+
+def has_exercises(notebook: str | os.PathLike) -> bool:
+    """Whether a notebook has a graded cell (nbgrader's `grade`), i.e. something to check or grade.
+    Reading material, such as the answer sheet, has none and is left out of progress runs and grading.
+    A file that cannot be read as a notebook counts as having some, so that the run reports it."""
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+        return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in cells)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return True
 
 
 def _is_lab(folder: Path) -> bool:
@@ -152,7 +165,7 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
     """Run every lab notebook (on copies, `workers` at a time) and collect which exercises pass."""
     if os.environ.get(_RUNNING):
         return Progress(problems=["progress is not checked from inside a progress run"])
-    notebooks = [nb for lab in find_labs(path) for nb in sorted(lab.glob("*.ipynb"))]
+    notebooks = [nb for lab in find_labs(path) for nb in sorted(lab.glob("*.ipynb")) if has_exercises(nb)]
     # Longest first (by size, a fair guess at run time), so no worker is left with a big one at the end.
     notebooks.sort(key=lambda nb: nb.stat().st_size, reverse=True)
     started = time.monotonic()

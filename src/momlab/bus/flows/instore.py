@@ -47,8 +47,8 @@ from typing import Any
 from momlab.bus import stock_levels as inventory
 from momlab.bus.context import Context
 from momlab.bus.flows import orders, view
-from momlab.bus.flows.fulfillment import SHIPMENT_DONE, order_progress, settle_request, shipment_document
-from momlab.bus.flows.orders import UPDATED, order_document, require_order, set_status, stored_order
+from momlab.bus.flows.fulfillment import SHIPMENT_DONE, publish_progress, settle_request, shipment_document
+from momlab.bus.flows.orders import UPDATED, order_document, require_order, stored_order
 from momlab.bus.flows.payments import capture_shipped
 from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
 from momlab.bus.store import Store
@@ -209,9 +209,7 @@ def _after_decline(ctx: Context, order_id: str, declined: list[sqlite3.Row]) -> 
     )
     for request_id in {row["request_id"] for row in declined if row["request_id"]}:
         settle_request(ctx.db, request_id)
-    status, reason = order_progress(ctx.db, order_id)
-    set_status(ctx.db, order_id, status, reason, ctx.now)
-    ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
+    status, reason = publish_progress(ctx, order_id)
     inventory.publish_aggregates(ctx, sources, skus)
 
 
@@ -363,9 +361,7 @@ def ship_lines(ctx: Context, request: sqlite3.Row, rows: list[sqlite3.Row], pack
 
 
 def _finish(ctx: Context, order_id: str, shipments: list[Doc]) -> Doc:
-    status, reason = order_progress(ctx.db, order_id)
-    set_status(ctx.db, order_id, status, reason, ctx.now)
-    ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
+    status, reason = publish_progress(ctx, order_id)
     return {"order_id": order_id, "order_status": status, "order_status_reason": reason, "shipments": shipments}
 
 

@@ -39,6 +39,7 @@ REQUEST_HOOKS: list[RequestHook] = []
 def create(ctx: Context, params: Doc) -> Doc:
     order = params["order"]
     order_id = str(order["id"])
+    _check_lines(order["lines"])  # a malformed order is refused (-32602) whatever the state holds
     if ctx.db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone():
         raise RpcError(
             CONFLICT,
@@ -47,7 +48,6 @@ def create(ctx: Context, params: Doc) -> Doc:
             {"path": "$.params.order.id", "order_id": order_id},
         )
     channel, aggregate = inventory.channel_aggregate(ctx.db, order.get("store"))
-    _check_lines(order["lines"])
     # The lines' state is worked out in memory and written once, at the end.
     lines = [
         {"line_id": str(line["id"]), "line_number": str(line["line_number"]), "sku": line["sku"], "product_type": line_type(line),

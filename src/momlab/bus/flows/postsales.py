@@ -46,8 +46,8 @@ from momlab.bus import stock_levels as inventory
 from momlab.bus.context import Context
 from momlab.bus.flows import handles
 from momlab.bus.flows.allocation import release_queued
-from momlab.bus.flows.fulfillment import order_progress, settle_request
-from momlab.bus.flows.orders import UPDATED, order_document, require_order, set_status, stored_order
+from momlab.bus.flows.fulfillment import publish_progress, settle_request
+from momlab.bus.flows.orders import require_order, stored_order
 from momlab.bus.jsonrpc import CONFLICT, INVALID_PARAMS, UNKNOWN_ENTITY, Doc, RpcError
 from momlab.bus.timestamps import iso_seconds
 
@@ -155,9 +155,7 @@ def cancel_lines(ctx: Context, order_id: str, line_ids: list[Any], reason: str =
         ctx.db.execute("UPDATE order_lines SET status = 'CANCELLED', status_reason = ? WHERE order_id = ? AND line_id = ?", (reason, order_id, row["line_id"]))
     for request_id in {row["request_id"] for row in rows if row["request_id"]}:
         settle_request(ctx.db, request_id)
-    status, status_reason = order_progress(ctx.db, order_id)
-    set_status(ctx.db, order_id, status, status_reason, ctx.now)
-    ctx.publish(UPDATED, {"order": order_document(ctx.db, order_id)}, order_id)
+    status, status_reason = publish_progress(ctx, order_id)
     ctx.next_step()
     order = stored_order(ctx.db, order_id)
     channel = ctx.db.execute("SELECT store FROM orders WHERE id = ?", (order_id,)).fetchone()[0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from momlab.course.errors import UserError
-from momlab.course.progress import KERNEL_ARGUMENTS
+from momlab.course.progress import KERNEL_ARGUMENTS, has_exercises
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -75,10 +75,17 @@ class Course:
         return self.root / step / learner / lab
 
     def labs(self) -> list[str]:
-        return sorted(p.name for p in self.source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if self.source.is_dir() else []
+        """The gradable labs: folders of the source with a notebook that has a graded cell (a folder of
+        reading material only, such as the answer sheet, is not one)."""
+        if not self.source.is_dir():
+            return []
+        return sorted(p.name for p in self.source.iterdir() if p.is_dir() and any(has_exercises(nb) for nb in p.glob("*.ipynb")))
 
     def check_lab(self, lab: str) -> None:
         if lab not in self.labs():
+            if any((self.source / lab).glob("*.ipynb")):
+                raise UserError(f"{lab} in {self.source} has no graded cell (reading material): there is nothing to "
+                                "collect, grade or give feedback on")
             known = ", ".join(self.labs()) or "none"
             raise UserError(f"no lab {lab!r} in {self.source}: the labs are {known}")
 
