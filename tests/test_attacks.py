@@ -16,7 +16,7 @@ import pytest
 
 from momlab.course.classroom import autograde, export, feedback, flags, report, sandbox
 from momlab.course.classroom.course import Course
-from tests.support import synthetic
+from tests.support import references, synthetic
 from tests.support.attack_corpus import ATTACKS, CHANGED_TEST
 from tests.support.paths import ROOT
 
@@ -46,6 +46,7 @@ def submission(attack, course: Path):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = synthetic.make_course(tmp_path_factory.mktemp("attacks"), ROOT / "solutions", [LAB], ROOT / "nbgrader_config.py")
+    references.seed(root, [LAB], references.shared_folder(tmp_path_factory))
     (root / "submitted").mkdir()
     for attack in ATTACKS:
         target = root / "submitted" / attack.name / LAB

@@ -15,7 +15,7 @@ import pytest
 
 from momlab.course.classroom import autograde, export, feedback, report
 from momlab.course.classroom.course import Course
-from tests.support import synthetic
+from tests.support import references, synthetic
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -27,6 +27,7 @@ EXPECTED = {"solution": 12, "blank": 0, "half": 5, "answered": 12, "loop": 10, "
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = synthetic.make_course(tmp_path_factory.mktemp("class"), ROOT / "solutions", [LAB], ROOT / "nbgrader_config.py")
+    references.seed(root, [LAB], references.shared_folder(tmp_path_factory))
     for kind in synthetic.KINDS:
         synthetic.hand_in(root, kind, LAB, kind, ROOT / "notebooks" / LAB)
     course = Course.at(root)

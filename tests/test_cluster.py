@@ -21,7 +21,7 @@ import pytest
 
 from momlab.course.classroom import autograde, cluster, progressbar, sandbox
 from momlab.course.classroom.course import Course
-from tests.support import synthetic
+from tests.support import references, synthetic
 from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -117,10 +117,11 @@ def cell_scores(course: Course) -> dict[str, dict[str, float]]:
 
 
 class Killer(threading.Thread):
-    """SIGKILLs the worker process that has been grading a submission for `after` seconds (its kernel is
-    running by then), once; `victim` is the key of that submission's task."""
+    """SIGKILLs the worker process that has been grading a submission for `after` seconds, once; `victim` is
+    the key of that submission's task. A lab 01 submission takes a worker 2 s or more (the sandbox, the kernel,
+    the notebook), even on a quiet machine: one second in, it is mid-submission."""
 
-    def __init__(self, client, after: float = 3.0):
+    def __init__(self, client, after: float = 1.0):
         super().__init__(daemon=True)
         self.client, self.after = client, after
         self.victim: str | None = None
@@ -141,14 +142,14 @@ class Killer(threading.Thread):
 
 
 @needs_sandbox
-def test_grades_through_a_cluster_match_local_grades_with_a_worker_killed(dask_cluster, tmp_path):
+def test_grades_through_a_cluster_match_local_grades_with_a_worker_killed(dask_cluster, tmp_path, tmp_path_factory):
     address, client = dask_cluster
     local = make_class(tmp_path / "local")
-    shutil.copytree(local.root, tmp_path / "cluster")  # the same hand-ins
+    references.seed(local.root, [LAB], references.shared_folder(tmp_path_factory))
+    shutil.copytree(local.root, tmp_path / "cluster")
     results = {r.learner: r for r in autograde.run(local, workers=2, report=lambda line: None)}
     assert sorted(results) == sorted(KINDS) and all(r.ok for r in results.values())
-    remote = Course.at(tmp_path / "cluster")
-    shutil.copytree(local.root / ".momlab", remote.root / ".momlab")  # the solution's results: computed once
+    remote = Course.at(tmp_path / "cluster")  # the same hand-ins, and the solution's results (.momlab): computed once
 
     killer = Killer(client)
     killer.start()

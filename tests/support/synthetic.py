@@ -6,8 +6,10 @@ Each learner hands in every notebook of a lab in one of these ways:
 - "blank": the release, unchanged;
 - "half": the release with the first half of its answer cells solved;
 - "answered": the release with every answer cell solved (a learner's own copy: no hidden tests in it);
-- "loop": the solution, with the first answer cell stuck in an endless loop;
-- "flood": the solution, with the first answer cell printing millions of lines;
+- "loop": the solution, with the first answer cell stuck in an endless loop (one that sleeps: it is cut off
+  at the cell time limit all the same, and leaves the CPU to the rest of the test suite meanwhile);
+- "flood": the solution, with the first answer cell printing far more than a cell may keep (400,000 lines,
+  about 2.7 MB, against the 1 MB limit);
 - "deleted": the solution, with the first exercise's answer and test cells deleted;
 - "broken": a file that is not a notebook at all.
 """
@@ -21,8 +23,8 @@ import nbformat
 
 KINDS = ("solution", "blank", "half", "answered", "loop", "flood", "deleted", "broken")
 
-LOOP = "while True:\n    pass\n"
-FLOOD = "for line in range(3_000_000):\n    print(line)\n"
+LOOP = "import time\nwhile True:\n    time.sleep(0.05)\n"
+FLOOD = "for line in range(400_000):\n    print(line)\n"
 
 
 def make_course(root: Path, source: Path, labs: list[str], config: Path) -> Path:

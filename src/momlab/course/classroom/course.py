@@ -49,6 +49,9 @@ class Course:
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
+        from momlab.course import nbgrader_fix
+
+        nbgrader_fix.apply()
         tools_on_path()
         config = self.config(root, db_url)
         if sandboxed is not None:
