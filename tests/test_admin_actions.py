@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from momlab.topics import ORDER_CREATE
 from tests.support.builders import order_params
-from tests.support.topics import ORDER_CREATE
 
 
 def test_pick_takes_line_ids_from_a_generator(mock):

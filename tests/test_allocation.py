@@ -7,9 +7,9 @@ import pytest
 
 from momlab import MomError
 from momlab.bus import catalog
+from momlab.topics import AGGREGATE_UPDATED, LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import wait_delivered, wait_for
-from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 
 
 def stock(mock, aggregate, sku):

@@ -9,9 +9,9 @@ import requests
 
 from momlab import MomClient
 from momlab.bus.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from momlab.topics import REGISTER, UNREGISTER
 from tests.support.mocks import wait_for
 from tests.support.rpc import RPC_ROUTES, post, rpc, rpc_error
-from tests.support.topics import REGISTER, UNREGISTER
 
 GOOD = {"grant_type": "client_credentials", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
 

@@ -7,9 +7,9 @@ import pytest
 
 from momlab import MomError, payments
 from momlab.bus import catalog
+from momlab.topics import LINES_SHIPPED, ORDER_CREATE, PAYMENT_REFUND, REFUND_UPDATED, RETURN_UPDATED, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
-from tests.support.topics import LINES_SHIPPED, ORDER_CREATE, PAYMENT_REFUND, REFUND_UPDATED, RETURN_UPDATED, UPDATED
 
 
 @pytest.fixture

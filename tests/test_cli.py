@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from momlab.cli import main
+from momlab.topics import REGISTER
 from tests.support.servers import run_cli
-from tests.support.topics import REGISTER
 
 SEARCH = {"jsonrpc": "2.0", "id": 1, "method": "magento.inventory.source_repository.search", "params": {}}
 

@@ -7,7 +7,7 @@ import pytest
 
 from momlab.connector import ERROR, EVENTS, SUCCESS, TARGETS, ExtensionError
 from momlab.connector.extensions import Extensions
-from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED
+from momlab.topics import AGGREGATE_UPDATED, LINES_SHIPPED
 
 
 def test_plugin_kinds_and_order():

@@ -12,9 +12,9 @@ import requests
 from momlab.bus import signing
 from momlab.connector import ERROR, NEW, SUBSCRIBES, SUCCESS, ConfigError, Connector, HandlerError
 from momlab.connector.processor import RETRY_WINDOW
+from momlab.topics import AGGREGATE_UPDATED, LINES_SHIPPED, REGISTER, STOCK_UPDATE
 from tests.support.mocks import wait_for
 from tests.support.servers import down_port
-from tests.support.topics import AGGREGATE_UPDATED, LINES_SHIPPED, REGISTER, STOCK_UPDATE
 
 REFUND = "magento.postsales.refund_management.updated"
 RETURN = "magento.postsales.return_management.updated"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from momlab import diagrams
+from momlab.topics import ORDER_CREATE, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
 from tests.support.rpc import post, rpc
-from tests.support.topics import ORDER_CREATE, UPDATED
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from momlab.bus import catalog, jsonrpc
+from momlab.topics import ORDER_CREATE, REGISTER, UNREGISTER
 from tests.support.builders import order_params
 from tests.support.examples import complete_examples, load_example
 from tests.support.mocks import wait_for
 from tests.support.rpc import RPC_ROUTES, post, rpc, rpc_error
-from tests.support.topics import ORDER_CREATE, REGISTER, UNREGISTER
 
 MIB = 1024 * 1024
 

@@ -12,9 +12,9 @@ from momlab import faults
 from momlab.bus.config import Config
 from momlab.bus.delivery import fault_hits
 from momlab.faults import FaultyReceiver
+from momlab.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import deliveries, register, stop_soon, wait_for
-from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT, UPDATED
 
 SECRET = "s3cret"
 

@@ -61,6 +61,13 @@ def test_the_example_di_xml_reads_as_its_plugins():
     assert frame["sort_order"].tolist() == [10, None]
 
 
+def says(found, *expected: str) -> None:
+    """Each expected phrase is in one of the errors found."""
+    problems = " | ".join(errors(found))
+    missing = [phrase for phrase in expected if phrase not in problems]
+    assert not missing, f"no error says {missing}: {problems}"
+
+
 # -- di.xml -----------------------------------------------------------------------------------------------------
 
 def test_di_xml_problems_are_found_and_named():
@@ -74,10 +81,8 @@ def test_di_xml_problems_are_found_and_named():
               '<plugin name="acme_d" type="\\Acme\\A\\Plugin\\Four" disabled="maybe"/>'
               '</type>')
     found = mc.check_di_xml(text)
-    problems = " | ".join(errors(found))
-    for expected in ("directly under <config>", "sortOrder 'ten'", "'acme_a' is used twice", "needs a name",
-                     "the plugin class (type) is missing", "is not a PHP class name", "not true or false"):
-        assert expected in problems
+    says(found, "directly under <config>", "sortOrder 'ten'", "'acme_a' is used twice", "needs a name",
+         "the plugin class (type) is missing", "is not a PHP class name", "not true or false")
     assert [f.problem for f in found if f.level == "warning"] == ["the plugin class (type) '\\\\Acme\\\\A\\\\Plugin\\\\Four' starts with a backslash."]
 
 
@@ -134,10 +139,8 @@ def test_events_xml_problems():
                   '<event name="Sales_Order"><observer name="r" instance="A\\D"/></event>'
                   '<event name="bad name!"/><event/>')
     found = mc.check_events_xml(text)
-    problems = " | ".join(errors(found))
-    for expected in ("directly under <config>", "'o' is used twice", "the observer class (instance) is missing",
-                     "'bad name!' is not an event name", "needs the name of the event"):
-        assert expected in problems
+    says(found, "directly under <config>", "'o' is used twice", "the observer class (instance) is missing",
+         "'bad name!' is not an event name", "needs the name of the event")
     assert ("warning", "'Sales_Order' has capitals; Magento's event names are lower case.") in levels(found)
     assert mc.read_events_xml(text)[0] == mc.EventObserver("sales_order_place_after", "o", "A\\B", False)
 

@@ -6,10 +6,7 @@ import pytest
 
 from momlab import MomClient, MomError
 from momlab.bus import catalog
-from tests.support.builders import order_params
-from tests.support.mocks import deliveries, wait_delivered, wait_for
-from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import (
+from momlab.topics import (
     CHANGE_STATUS,
     LINES_DECLINED,
     LINES_SHIPPED,
@@ -18,6 +15,9 @@ from tests.support.topics import (
     SHIPMENT_DONE,
     UPDATED,
 )
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, wait_delivered, wait_for
+from tests.support.rpc import post, rpc, rpc_error
 
 PACKAGE = {"id": "PKG-1", "carrier": "UPS", "tracking_number": "1Z999", "tracking_link": "https://ups.example/1Z999",
            "details": {"weight": 1.2, "weight_unit": "kg"}}

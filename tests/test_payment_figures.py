@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 
 from momlab import payment_figures
+from momlab.topics import ORDER_CREATE
 from tests.support.builders import order_params
-from tests.support.topics import ORDER_CREATE
 
 VALIDATE = "magento.payments.payments_management.validate"
 NOTIFY = "magento.payments.course_placeholder.outcome"

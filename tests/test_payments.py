@@ -7,9 +7,9 @@ import pytest
 
 from momlab import payments
 from momlab.bus import catalog
+from momlab.topics import LINES_SHIPPED, ORDER_CREATE
 from tests.support.mocks import deliveries, wait_delivered
 from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import LINES_SHIPPED, ORDER_CREATE
 
 VALIDATE = "magento.payments.payments_management.validate"
 CAPTURE = "magento.payments.payments_management.capture"

@@ -6,10 +6,7 @@ import pytest
 
 from momlab.bus import catalog
 from momlab.orders import return_params
-from tests.support.builders import order_params
-from tests.support.mocks import deliveries, wait_for
-from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import (
+from momlab.topics import (
     AUTHORIZE_RETURN,
     LINES_SHIPPED,
     ORDER_CREATE,
@@ -20,6 +17,9 @@ from tests.support.topics import (
     SHIPMENT_DONE,
     UPDATED,
 )
+from tests.support.builders import order_params
+from tests.support.mocks import deliveries, wait_for
+from tests.support.rpc import post, rpc, rpc_error
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from momlab import Receiver
+from momlab.topics import AGGREGATE_UPDATED
 from tests.support.mocks import deliveries, wait_delivered, wait_for
 from tests.support.rpc import post, rpc
-from tests.support.topics import AGGREGATE_UPDATED
 
 SECRET = "s3cret"
 EVENT = {"snapshot": {"aggregate_id": "AGG-WEB", "mode": "DELTA", "stock": [{"sku": "TEE-ORG-S", "quantity": 1}]}}

@@ -10,11 +10,11 @@ import threading
 import pytest
 import requests
 
+from momlab.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UNREGISTER, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import deliveries, register, wait_delivered, wait_for
 from tests.support.rpc import post, rpc, rpc_error
 from tests.support.servers import down_port, free_port
-from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UNREGISTER, UPDATED
 
 STOCK_EVENT = {"snapshot": {"aggregate_id": "AGG-WEB", "mode": "DELTA", "created_on": "2024-01-01T00:00:00+00:00",
                             "stock": [{"sku": "TEE-ORG-S", "quantity": 3}]}}

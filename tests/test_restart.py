@@ -10,10 +10,10 @@ import requests
 
 import momlab
 from momlab import MomClient
+from momlab.topics import ORDER_CREATE, REGISTER, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
 from tests.support.servers import free_port
-from tests.support.topics import ORDER_CREATE, REGISTER, UPDATED
 
 pytestmark = pytest.mark.slow
 

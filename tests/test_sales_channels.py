@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from momlab import MomError
+from momlab.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT
 from tests.support.builders import order_params
 from tests.support.mocks import wait_delivered
-from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REQUEST_SHIPMENT
 
 
 def admin(mock, body, token=True) -> requests.Response:

@@ -22,12 +22,12 @@ from momlab.bus.app import create_app
 from momlab.connector import envphp
 from momlab.connector.phparray import PhpReadError
 from momlab.receiver import Receiver
+from momlab.topics import ORDER_CREATE
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
 from tests.support.paths import ROOT
 from tests.support.rpc import post, rpc
 from tests.support.servers import StandaloneServer
-from tests.support.topics import ORDER_CREATE
 
 SRC = ROOT / "src" / "momlab"
 

@@ -6,9 +6,9 @@ import jsonschema
 import pytest
 
 from momlab.bus import catalog
+from momlab.topics import CHANGE_STATUS, LINES_SHIPPED, ORDER_CREATE
 from tests.support.builders import order_params
 from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import CHANGE_STATUS, LINES_SHIPPED, ORDER_CREATE
 
 SEARCH = "magento.logistics.shipment_request_repository.search"
 

@@ -7,10 +7,10 @@ import pytest
 
 from momlab import payments
 from momlab.bus import catalog
+from momlab.topics import LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
 from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import LINES_SHIPPED, ORDER_CREATE, REQUEST_SHIPMENT
 
 REVALIDATE = "magento.payments.payments_management.revalidate"
 

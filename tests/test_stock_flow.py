@@ -7,10 +7,10 @@ import pytest
 
 from momlab import data
 from momlab.bus import catalog
+from momlab.topics import AGGREGATE_UPDATED, LINES_DECLINED, LINES_SHIPPED, ORDER_CREATE, STOCK_UPDATE
 from tests.support.builders import order_params
 from tests.support.mocks import deliveries, wait_for
 from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import AGGREGATE_UPDATED, LINES_DECLINED, LINES_SHIPPED, ORDER_CREATE, STOCK_UPDATE
 
 SOURCE = "WH-EAST"  # in AGG-WEB and AGG-RETAIL (data/aggregate_sources.csv)
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from momlab import data, stock
-from tests.support.topics import STOCK_UPDATE
+from momlab.topics import STOCK_UPDATE
 
 MODES = ("DELTA", "FULL", "NONZERO")
 

@@ -7,9 +7,9 @@ import pytest
 
 from momlab import MomError
 from momlab.bus import catalog
+from momlab.topics import ORDER_CREATE, REQUEST_SHIPMENT, SHIPMENT_DONE, STOCK_UPDATE, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import wait_for
-from tests.support.topics import ORDER_CREATE, REQUEST_SHIPMENT, SHIPMENT_DONE, STOCK_UPDATE, UPDATED
 
 DETAILS = "magento.logistics.carrier_management.request_shipping_details"
 CAPTURE = "magento.payments.payments_management.capture"

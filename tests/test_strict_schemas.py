@@ -16,10 +16,7 @@ import json
 import pytest
 
 from momlab.bus import catalog
-from tests.support.examples import load_example
-from tests.support.mocks import wait_for
-from tests.support.rpc import post, rpc, rpc_error
-from tests.support.topics import (
+from momlab.topics import (
     AGGREGATE_UPDATED,
     AUTHORIZE_RETURN,
     CHANGE_STATUS,
@@ -32,6 +29,9 @@ from tests.support.topics import (
     STOCK_UPDATE,
     UPDATED,
 )
+from tests.support.examples import load_example
+from tests.support.mocks import wait_for
+from tests.support.rpc import post, rpc, rpc_error
 
 COMMENT = "magento.sales.order_management.create_comment"
 SHIPPING_DETAILS = "magento.logistics.carrier_management.request_shipping_details"

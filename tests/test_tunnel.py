@@ -17,9 +17,9 @@ import requests
 import momlab
 from momlab.bus import catalog, hosted, jsonrpc, signing, tunnel
 from momlab.client import MomError
+from momlab.topics import REGISTER, UPDATED
 from tests.support.mocks import register, wait_for
 from tests.support.servers import free_port, run_cli
-from tests.support.topics import REGISTER, UPDATED
 
 EVENT = catalog.example(UPDATED)
 

@@ -6,11 +6,11 @@ import pytest
 import requests
 
 from momlab.bus import catalog
+from momlab.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UPDATED
 from tests.support.builders import order_params
 from tests.support.mocks import register, wait_delivered, wait_for
 from tests.support.rpc import post, rpc
 from tests.support.servers import down_port
-from tests.support.topics import AGGREGATE_UPDATED, ORDER_CREATE, REGISTER, UPDATED
 
 STATE_VIEWS = ("orders", "order_lines", "shipment_requests", "shipments", "remotes", "source_stock", "aggregate_stock",
                "sources", "aggregates", "sales_channels", "products", "aggregate_sources")

@@ -194,16 +194,7 @@ def check_di_xml(text: str | bytes) -> list[Finding]:
             out.append(Finding("warning", where, "this class has a second <type> element in the file.",
                                "Keep one <type> per class and put all its plugins in it.", file))
         seen_types.add(name or "")
-        names: set[str] = set()
-        for k, plugin in enumerate(type_.findall("plugin"), 1):
-            pname = plugin.get("name")
-            pwhere = f"{where} / plugin {pname!r}" if pname else f"{where} / plugin[{k}]"
-            if not pname:
-                out.append(Finding("error", pwhere, "a <plugin> needs a name.", "Give it a name unique for this class, e.g. vendor_module_what.", file))
-            elif pname in names:
-                out.append(Finding("error", pwhere, f"the plugin name {pname!r} is used twice for this class: a plugin's name identifies it.",
-                                   "Declare each plugin name once per class.", file))
-            names.add(pname or "")
+        for plugin, pwhere in _named(type_.findall("plugin"), where, "class", "e.g. vendor_module_what", file, out):
             if _flag(plugin.get("disabled")):
                 if plugin.get("type"):
                     out += _class_findings(plugin.get("type"), pwhere, "the plugin class (type)", file)
@@ -217,6 +208,23 @@ def check_di_xml(text: str | bytes) -> list[Finding]:
     if not root.findall("type") and root.tag == "config":
         out.append(Finding("warning", "config", "the file declares no <type> with plugins.", "Add <type name=...><plugin .../></type>.", file))
     return out
+
+
+def _named(elements, where: str, scope: str, example: str, file: str, out: list[Finding]):
+    """Each element with the place to name it in a finding; a missing or repeated name is itself a finding
+    (di.xml's plugins per class, events.xml's observers per event: a name identifies the declaration)."""
+    seen: set[str] = set()
+    for k, element in enumerate(elements, 1):
+        tag, name = element.tag, element.get("name")
+        here = f"{where} / {tag} {name!r}" if name else f"{where} / {tag}[{k}]"
+        if not name:
+            out.append(Finding("error", here, f"{'an' if tag[0] in 'aeiou' else 'a'} <{tag}> needs a name.",
+                               f"Give it a name unique for this {scope}, {example}.", file))
+        elif name in seen:
+            out.append(Finding("error", here, f"the {tag} name {name!r} is used twice for this {scope}.",
+                               f"Declare each {tag} name once per {scope}.", file))
+        seen.add(name or "")
+        yield element, here
 
 
 def check_events_xml(text: str | bytes) -> list[Finding]:
@@ -239,16 +247,7 @@ def check_events_xml(text: str | bytes) -> list[Finding]:
             out.append(Finding("error", where, f"{name!r} is not an event name (letters, digits and underscores).", "Use the event's exact name.", file))
         elif name != name.lower():
             out.append(Finding("warning", where, f"{name!r} has capitals; Magento's event names are lower case.", "Write the name in lower case.", file))
-        names: set[str] = set()
-        for k, observer in enumerate(event.findall("observer"), 1):
-            oname = observer.get("name")
-            owhere = f"{where} / observer {oname!r}" if oname else f"{where} / observer[{k}]"
-            if not oname:
-                out.append(Finding("error", owhere, "an <observer> needs a name.", "Give it a name unique for this event.", file))
-            elif oname in names:
-                out.append(Finding("error", owhere, f"the observer name {oname!r} is used twice for this event.",
-                                   "Declare each observer name once per event.", file))
-            names.add(oname or "")
+        for observer, owhere in _named(event.findall("observer"), where, "event", "e.g. vendor_module_what", file, out):
             if not _flag(observer.get("disabled")) or observer.get("instance"):
                 out += _class_findings(observer.get("instance"), owhere, "the observer class (instance)", file)
     return out
@@ -346,6 +345,8 @@ class _ClassTokenizer(phparray.Tokenizer):
     operators, braces and PHP 8 attributes. Its quoted strings, numbers, comments and error positions are
     phparray's own; a double-quoted string may hold variables here (they are kept as text, never run)."""
 
+    attributes = True
+
     def tokens(self) -> list[phparray.Token]:
         text = self.text
         if not re.match(r"<\?php(?:\s|\Z)", text[:6], re.IGNORECASE):
@@ -401,22 +402,6 @@ class _ClassTokenizer(phparray.Tokenizer):
                     self.fail(f"unexpected character {char!r}.")
                 self.out.append(phparray.Token("punct", op, start))
                 self.pos += len(op)
-
-    def _skip_space_and_comments(self) -> None:
-        text = self.text
-        while self.pos < len(text):
-            if text[self.pos] in " \t\r\n":
-                self.pos += 1
-            elif text.startswith("/*", self.pos):
-                end = text.find("*/", self.pos + 2)
-                if end == -1:
-                    self.fail("this '/*' comment is never closed with '*/'.")
-                self.pos = end + 2
-            elif text.startswith("//", self.pos) or (text[self.pos] == "#" and not text.startswith("#[", self.pos)):
-                newline = text.find("\n", self.pos)
-                self.pos = len(text) if newline == -1 else newline
-            else:
-                return
 
     def _double_special(self, out: list[str]) -> None:
         if self.text[self.pos] in "${":  # interpolation: kept as text here, since nothing is ever run

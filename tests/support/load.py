@@ -21,11 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from momlab import orders
-from tests.support import rpc as jsonrpc
-from tests.support.remotes import HttpRemote
-from tests.support.rpc import conformance_problem
-from tests.support.servers import StandaloneServer, free_port
-from tests.support.topics import (
+from momlab.topics import (
     AGGREGATE_UPDATED,
     LINES_SHIPPED,
     ORDER_CREATE,
@@ -37,6 +33,10 @@ from tests.support.topics import (
     STOCK_UPDATE,
     UPDATED,
 )
+from tests.support import rpc as jsonrpc
+from tests.support.remotes import HttpRemote
+from tests.support.rpc import conformance_problem
+from tests.support.servers import StandaloneServer, free_port
 
 SKUS = ("TEE-ORG-S", "TEE-ORG-L", "JEAN-IND-32", "BAG-TOTE", "CANDLE-CEDAR", "GIFTWRAP")
 FINAL = ("delivered", "failed", "no_subscriber")

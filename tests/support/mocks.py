@@ -9,7 +9,7 @@ from typing import Any
 
 from momlab.bus.config import Config
 from momlab.mock import Mock
-from tests.support.topics import REGISTER
+from momlab.topics import REGISTER
 
 stopping: list[threading.Thread] = []
 

@@ -195,6 +195,8 @@ def excerpt(text: str, offset: int) -> str:
 
 
 class Tokenizer:
+    attributes = False  # whether '#[' (a PHP 8 attribute) is a token rather than an error
+
     def __init__(self, text: str, name: str):
         self.text = text
         self.name = name
@@ -289,6 +291,8 @@ class Tokenizer:
                     self.fail("this '/*' comment is never closed with '*/'.")
                 self.pos = end + 2
             elif text.startswith("#[", self.pos):
+                if self.attributes:
+                    return  # a token, for a reader of PHP code (momlab.magento_code)
                 self.fail("'#[' starts a PHP attribute: code, not data.")
             elif text.startswith("//", self.pos) or char == "#":
                 newline = text.find("\n", self.pos)
