@@ -25,7 +25,7 @@ class Limits:
     processes: int = 128  # processes and threads in the sandbox at once (the lab solutions peak at 56, lab 03)
     cell_output_bytes: int = 1_000_000
     notebook_output_bytes: int = 5_000_000
-    scratch_bytes: int = 256 * MiB  # size of each in-memory folder: the working folder, /tmp and /dev/shm
+    scratch_bytes: int = 512 * MiB  # size of each in-memory folder (working folder, /tmp, /dev/shm): lab 06 run twice nears 256 MiB
 
     def __post_init__(self):
         wrong = [f.name for f in fields(self) if type(getattr(self, f.name)) is not int or getattr(self, f.name) <= 0]
