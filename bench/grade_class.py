@@ -4,6 +4,7 @@ cluster, and the projected time for 100 and 500 learners on N machines.
     python bench/grade_class.py                          # 20 learners, every lab, local then a 2-worker cluster
     python bench/grade_class.py --learners 6 --mode local
     python bench/grade_class.py --learners 3 --labs 01-mom-api,07-mom-knowledge --mode cluster
+    python bench/grade_class.py --learners 3 --mode local --kernels both   # ordinary kernels, then forked ones
 
 A synthetic class (tests/support/synthetic.py) in a temporary course: learners hand in, in turn, the
 solution, the release unchanged, and a half-solved notebook, so the mix is one third each. (Endless
@@ -26,6 +27,7 @@ independent), but never below the grader's own serial work (judging and writing 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -270,6 +272,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"local: submissions graded at once (default {DEFAULT_WORKERS}: two per core)")
     parser.add_argument("--cluster-workers", type=int, default=2, help="cluster: dask worker processes on this machine (default 2)")
     parser.add_argument("--mode", choices=("local", "cluster", "both"), default="both", help="what to measure (default both)")
+    parser.add_argument("--kernels", choices=("zygote", "plain", "both"), default="zygote",
+                        help="local: kernels forked from the zygote, started plain (MOMLAB_ZYGOTE=0), or both in turn (default zygote)")
     args = parser.parse_args()
     labs = [lab for lab in args.labs.split(",") if lab]
     unknown = [lab for lab in labs if lab not in labs_available]
@@ -288,7 +292,12 @@ def main() -> int:
         course = Course.at(root)
         print(f"CPU-seconds from {meter.kind}")
         if args.mode in ("local", "both"):
-            runs.append((grade("local", course, args.learners, meter, args.workers), f"{args.workers} at a time"))
+            kinds = ("plain", "zygote") if args.kernels == "both" else (args.kernels,)
+            for n, kind in enumerate(kinds):
+                os.environ["MOMLAB_ZYGOTE"] = "1" if kind == "zygote" else "0"
+                runs.append((grade(f"local ({kind} kernels)", course, args.learners, meter, args.workers, force=n > 0),
+                             f"{args.workers} at a time"))
+            os.environ["MOMLAB_ZYGOTE"] = "1"
         if args.mode in ("cluster", "both"):
             started_at = (time.monotonic(), meter.read())
             cluster = LocalCluster(work / "dask", args.cluster_workers)
@@ -303,13 +312,14 @@ def main() -> int:
         meter.close()
     for figures, workers in runs:
         show(figures, labs, workers)
-    if len(runs) == 2:
-        same = runs[0][0].scores == runs[1][0].scores
-        print(f"\ngrades local and through the cluster: {'identical' if same else 'DIFFERENT'}")
+    for (first, _), (other, _) in itertools.pairwise(runs):
+        same = first.scores == other.scores
+        print(f"\ngrades {first.mode} and {other.mode}: {'identical' if same else 'DIFFERENT'}; "
+              f"CPU per learner {other.cpu_per_learner / first.cpu_per_learner:.2f} x, wall {other.wall / first.wall:.2f} x")
     for figures, _ in runs:
         projections(figures, labs)
     print(f"\nmachine: {os.cpu_count()} cores")
-    bad = any(f.failed or f.short for f, _ in runs) or (len(runs) == 2 and runs[0][0].scores != runs[1][0].scores)
+    bad = any(f.failed or f.short for f, _ in runs) or any(a.scores != b.scores for (a, _), (b, _) in itertools.pairwise(runs))
     return 1 if bad else 0
 
 

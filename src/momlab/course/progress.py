@@ -170,6 +170,10 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
     notebooks.sort(key=lambda nb: nb.stat().st_size, reverse=True)
     started = time.monotonic()
     result = Progress()
+    if _sandbox_available():
+        from momlab.course.classroom import sandbox
+
+        sandbox.share_zygote()  # one zygote for the pool's kernels
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
         for outcomes, problem in pool.map(_check_notebook, [str(nb) for nb in notebooks]):
             result.outcomes += outcomes

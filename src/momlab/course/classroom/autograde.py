@@ -100,6 +100,7 @@ def run(course: Course, labs: list[str] | None = None, learners: list[str] | Non
         from momlab.course.classroom import sandbox
 
         sandbox.require()
+        sandbox.share_zygote()
     if not sandboxed:
         report("WARNING: grading without a sandbox (--no-sandbox): learner code runs as this user, with this "
                "machine's files and network. Use it only for work you trust.")

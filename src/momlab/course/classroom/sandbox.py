@@ -39,8 +39,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Instance
+from traitlets import Bool, Instance, default
 
+from momlab.course.classroom import kernel_launcher, zygote
 from momlab.course.classroom.limits import CappedOutput, Limits
 from momlab.course.errors import UserError
 
@@ -153,21 +154,38 @@ def _handed_in(folder: str | None) -> list[str]:
     return args
 
 
-def _environment(env: dict) -> list[str]:
-    keep = {k: v for k, v in env.items() if k in KEEP_ENV or k.startswith(KEEP_ENV_PREFIXES)}
+def environment(env: dict) -> dict[str, str]:
+    """The kernel's environment in the sandbox, from the grader's."""
+    keep = {k: v for k, v in env.items() if (k in KEEP_ENV or k.startswith(KEEP_ENV_PREFIXES)) and k != zygote.SHARED_SOCKET}
     keep.update(ONE_THREAD, HOME="/tmp", PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
     keep.setdefault("LANG", "C.UTF-8")
-    return [arg for name, value in sorted(keep.items()) for arg in ("--setenv", name, value)]
+    return keep
 
 
-def command(kernel: list[str], limits: Limits, ipc: Path, env: dict, folder: str | None) -> list[str]:
-    """The bwrap command line that runs `kernel` (its connection file and sockets in `ipc`) in the sandbox."""
+def _zygote_environment(env: dict) -> dict[str, str]:
+    """What the zygote imports its modules with: the kernel's environment without the per-run variables (a
+    kernel gets its own whole environment when it starts)."""
+    return {k: v for k, v in environment(env).items() if not k.startswith(KEEP_ENV_PREFIXES)}
+
+
+def share_zygote() -> None:
+    """Before starting a pool of grading processes: start this process's zygote and let the pool's kernels
+    fork from it (one zygote for the pool, not one per worker). Nothing happens where MOMLAB_ZYGOTE=0."""
+    if os.environ.get("MOMLAB_ZYGOTE", "1") != "0" and available():
+        zygote.share(_zygote_environment(dict(os.environ)))
+
+
+def command(kernel: list[str], limits: Limits, ipc: Path, env: dict, folder: str | None, zygote_socket: Path | None = None) -> list[str]:
+    """The bwrap command line that runs `kernel` (its connection file and sockets in `ipc`) in the sandbox;
+    with `zygote_socket`, the kernel is forked from the zygote (see zygote.py)."""
     memory = [arg for path in ("/tmp", "/dev/shm", HOME) for arg in ("--size", str(limits.scratch_bytes), "--tmpfs", path)]
     readable = [arg for path in _python_folders() for arg in ("--ro-bind", path, path)]
     prlimit = ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.processes}",
                f"--fsize={limits.scratch_bytes}", "--core=0", "--"]
     return ["bwrap", *_NAMESPACES, "--proc", "/proc", "--dev", "/dev", *memory, *_system_binds(), *readable,
-            *_hidden_packages(), "--bind", str(ipc), str(ipc), *_handed_in(folder), "--chdir", HOME, "--clearenv", *_environment(env),
+            *_hidden_packages(), "--bind", str(ipc), str(ipc), *(["--ro-bind", str(zygote_socket), kernel_launcher.SOCKET] if zygote_socket else []),
+            *_handed_in(folder), "--chdir", HOME, "--clearenv",
+            *[arg for name, value in sorted(environment(env).items()) for arg in ("--setenv", name, value)],
             "/bin/sh", "-c", COPY_IN, "sh", *prlimit, *kernel]
 
 
@@ -222,6 +240,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel runs in the bubblewrap sandbox (see the module's docstring)."""
 
     limits = Instance(Limits, args=()).tag(config=True)
+    fork_from_zygote = Bool(help="fork the kernel from this process's zygote (zygote.py) instead of starting Python; "
+                                 "default: yes, unless the environment sets MOMLAB_ZYGOTE=0").tag(config=True)
+
+    @default("fork_from_zygote")
+    def _zygote_by_default(self) -> bool:
+        return os.environ.get("MOMLAB_ZYGOTE", "1") != "0"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -256,7 +280,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.log.warning("no pids cgroup for the sandbox: its process limit (RLIMIT_NPROC) does not hold for root")
         if self.ipykernel:  # no JPY_PARENT_PID inside: without a parent handle ipykernel prints a banner for terminals
             kernel_cmd = [*kernel_cmd, "--IPKernelApp.parent_handle=1"]  # 1: no parent poller, as --die-with-parent does it
-        cmd = command(kernel_cmd, self.limits, self._home / "ipc", kw.get("env") or dict(os.environ), kw.get("cwd"))
+        env = kw.get("env") or dict(os.environ)
+        forked = self.fork_from_zygote and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] and zygote.shared(_zygote_environment(env))
+        if forked:
+            kernel_cmd = [kernel_cmd[0], "-I", "-S", zygote.LAUNCHER, *kernel_cmd[3:]]
+        cmd = command(kernel_cmd, self.limits, self._home / "ipc", env, kw.get("cwd"), forked.socket if forked else None)
         if self._group:  # join the group before bwrap starts, so every process in the sandbox is counted
             cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self._group / "cgroup.procs"), *cmd]
         kw.update(cwd=str(self._home), env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
