@@ -1,25 +1,32 @@
-"""The practice exam: load the items, shuffle them per learner, check answers, score by section.
+"""The practice exam: two forms of 60 items, a timed attempt, answers checked and scored by section.
 
-The items live in data/practice_exam.json. Each has a stable id (its objective and a number, e.g.
-"4.4-02"), a scenario, four options with stable ids and the lab that teaches it. There are two kinds:
+The items live in data/practice_exam.json (the bank). Each has a stable id (its objective and a number,
+e.g. "4.4-02"), a scenario, four options with stable ids and the lab that teaches it. The bank makes two
+forms, each drawn in the exam's section weights (FORM_COUNTS: 4/4/3/14/6/11/8/7/3 = 60 items), with no item
+in both:
 
-- **practice items** (the practice run, with feedback at once): the file holds the right option's
-  salted hash, `grading.answer_hash(option_id, salt=item_id)`, and the explanation sealed with a key made
-  from the right option's id. This keeps answers from showing by accident; it is no secret (four
-  options are four guesses), and it need not be: practice items are not graded.
-- **graded items** (the groups under "graded"): the file holds no key and no explanation, and nothing
-  here can compute one. Their right answers live only on the instructor's side, in the answer cell of
-  the lab's solution notebook; the grader compares each learner's answers with the solution's, outside
-  the learner's kernel (momlab.course.classroom.judge). `right_option`, `is_correct`, `explanation`, `check`
-  and `score` refuse a graded item (NoKey).
+- **Form A, graded** (the groups under "graded", one per section): the file holds no key and no
+  explanation for these items, and nothing here can compute one. Their right answers live only on the
+  instructor's side, in the answer cell of the lab's solution notebook; the grader compares each
+  learner's answers with the solution's, item by item, outside the learner's kernel
+  (momlab.course.classroom.judge). `right_option`, `is_correct`, `explanation`, `check` and `score`
+  refuse a graded item (NoKey).
+- **Form B, practice**: drawn per attempt from the practice pool (every other item) with a seed, so that
+  another attempt is another form. A practice item carries its right option's salted hash,
+  `grading.answer_hash(option_id, salt=item_id)`, and its explanation sealed with a key made from the
+  right option's id: answers do not show by accident, and the feedback after the form is the point.
+  That is no secret (four options are four guesses), and it need not be: practice items are not graded.
 
-Everything here is plain Python, testable without a browser. The widget is in momlab.course.exam_ui.
+A timed attempt (TimedAttempt) takes answers until its time limit and gives no feedback until it is
+submitted, by the learner or by the clock; unanswered items then count as wrong. Everything here is
+plain Python, testable without a browser or a real clock. The widget is in momlab.course.exam_ui.
 
     items = exam.load()
-    mine = exam.shuffled(items, seed=exam.learner_seed())   # another order, same ids
-    practice = exam.practice_items(items)
-    exam.is_correct(practice[0], "c")                       # by option id ...
-    exam.score(practice, {"<item id>": "<option id>", ...}) # ... or option text; weighted by section
+    form_a = exam.shuffled(exam.graded_items(items), seed=exam.learner_seed())  # another order, same ids
+    form_b = exam.practice_form(seed="7:1", items=items)                        # 60 practice items
+    attempt = exam.TimedAttempt(form_b, exam.TIME_LIMIT_S)
+    attempt.answer(form_b[0].id, "c")                                           # by option id or text
+    score = attempt.submit()                                                    # weighted by section
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ import html
 import os
 import random
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,7 +49,10 @@ from momlab import data
 from momlab.course import grading
 
 DATA_FILE = "practice_exam.json"
-PASS_MARK = 0.67
+PASS_MARK = 0.67  # the course's own pass mark: the real exam's is not in the course's sources
+FORM_SIZE = 60  # items per form
+PACE_S = 90  # seconds per item in a timed form: the course's pace, not a published figure
+TIME_LIMIT_S = FORM_SIZE * PACE_S  # 90 minutes for 60 items
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,20 @@ SECTIONS: dict[int, Section] = {s.number: s for s in (
     Section(8, "Connector", 12, "08-connector"),
     Section(9, "Deployment process", 5, "09-deployment"),
 )}
+
+
+def form_counts(size: int = FORM_SIZE) -> dict[int, int]:
+    """Items per section in a form of `size` items: each section's weight times `size`, rounded so that
+    the counts add up to `size` (largest remainders first). For 60 items: 4/4/3/14/6/11/8/7/3."""
+    exact = {number: section.weight * size / 100 for number, section in SECTIONS.items()}
+    counts = {number: int(share) for number, share in exact.items()}
+    by_remainder = sorted(exact, key=lambda number: (-(exact[number] - counts[number]), number))
+    for number in by_remainder[:size - sum(counts.values())]:
+        counts[number] += 1
+    return counts
+
+
+FORM_COUNTS = form_counts()
 
 
 @dataclass(frozen=True)
@@ -166,6 +193,19 @@ def practice_items(items: list[Item] | None = None) -> list[Item]:
     """The items outside the graded subset, each with its key and explanation: the practice run uses these."""
     graded = {item_id for ids in groups().values() for item_id in ids}
     return [item for item in (items if items is not None else load()) if item.id not in graded]
+
+
+def practice_form(seed: int | str, items: list[Item] | None = None, size: int = FORM_SIZE) -> list[Item]:
+    """Form B: `size` practice items drawn in the section weights (form_counts), in an order of their
+    own. The same seed gives the same form; another seed (another attempt) gives another draw."""
+    pool = practice_items(items)
+    form = []
+    for number, count in form_counts(size).items():
+        own = [item for item in pool if item.section == number]
+        if len(own) < count:
+            raise ValueError(f"section {number} has {len(own)} practice items; a form of {size} needs {count}")
+        form += random.Random(f"momlab-form-b:{seed}:{number}").sample(own, count)
+    return shuffled(form, f"form-b:{seed}")
 
 
 # ---------------------------------------------------------------- shuffling
@@ -279,17 +319,29 @@ def check(item: Item, answer) -> Feedback:
     return Feedback(item, chosen, chosen is not None and chosen.id == right.id, right, explanation(item))
 
 
-def check_answered(answers, items: list[Item]) -> None:
-    """For test cells: every item has an answer naming one of its options (else a CheckFailed that says
-    what to fix). This checks the form only: whether an answer to a graded item is right, only the grader
-    can tell."""
+def check_answered(answers, items: list[Item], known: list[Item] | None = None) -> tuple[int, int]:
+    """For test cells: `answers` is a dict whose every answer to one of `items` names one of that item's
+    options (else a CheckFailed that says what to fix); with `known`, every key must be the id of one of
+    those items (a mistyped id would leave an item unanswered). An item left out, or answered None, is
+    blank: it counts as wrong, like an unanswered item in the exam. This checks the form only: whether an
+    answer to a graded item is right, only the grader can tell. Returns (answered, blank) for `items`."""
     grading.check(isinstance(answers, dict),
                   'answers must be a dict from item id to option id: {"<item id>": "<option id>", ...}.')
+    if known is not None:
+        ids = {item.id for item in known}
+        stray = sorted(str(key) for key in answers if key not in ids)
+        grading.check(not stray, f"answers has keys that are no item id of this form: {', '.join(map(repr, stray))}; "
+                                 "copy the ids from the items above (e.g. \"4.4-01\").")
+    answered = 0
     for item in items:
-        grading.check(item.id in answers, f"answers has no entry for item {item.id}: add \"{item.id}\": \"<option id>\".")
+        answer = answers.get(item.id)
+        if answer is None:
+            continue
         ids = ", ".join(o.id for o in sorted(item.options, key=lambda o: o.id))
-        grading.check(item.option(answers[item.id]) is not None,
-                      f"item {item.id}: {answers[item.id]!r} is not one of its options; answer with an option id ({ids}) or an option's text.")
+        grading.check(item.option(answer) is not None,
+                      f"item {item.id}: {answer!r} is not one of its options; answer with an option id ({ids}) or an option's text.")
+        answered += 1
+    return answered, len(items) - answered
 
 
 # ---------------------------------------------------------------- scoring
@@ -399,6 +451,143 @@ class Session:
     def score(self) -> Score:
         """Only checked items count as answered; the rest count as wrong."""
         return score(self.items, {item_id: fb.chosen.id for item_id, fb in self.feedback.items() if fb.chosen})
+
+
+def missed(items: list[Item], answers: dict) -> list[Feedback]:
+    """The feedback on every practice item in `items` not answered right (blank ones included), in order."""
+    result = []
+    for item in items:
+        feedback = check(item, answers.get(item.id))
+        if not feedback.correct:
+            result.append(feedback)
+    return result
+
+
+# ---------------------------------------------------------------- a timed attempt
+
+
+class TimeUp(RuntimeError):
+    """An answer came after the time limit, or after the form was submitted."""
+
+
+class TimedAttempt:
+    """One timed sitting of a form: answers until `limit_s` seconds after it starts, no feedback before it
+    is submitted, then the score. `clock` returns seconds (time.monotonic by default; tests pass their own).
+
+    - `answer(item_id, option)` records or changes an answer (by option id or text); after the limit, or
+      once submitted, it raises TimeUp and the answer does not count.
+    - `submit()` ends the attempt (the learner's button, or `tick()` once the time is up) and returns the
+      Score: unanswered items count as wrong. A form with graded items has no Score here (None): its
+      answers go to the graded answer cell (`answers_text()`), and only the grader scores them.
+    - `missed()` (after submit) gives the feedback, explanation included, on each item not answered right.
+    """
+
+    def __init__(self, form: list[Item], limit_s: float = TIME_LIMIT_S, clock: Callable[[], float] = time.monotonic):
+        if not form:
+            raise ValueError("A timed attempt needs at least one item.")
+        if limit_s <= 0:
+            raise ValueError(f"The time limit must be positive, not {limit_s!r} seconds.")
+        self.form = list(form)
+        self.limit_s = float(limit_s)
+        self.clock = clock
+        self.started = clock()
+        self.answers: dict[str, str] = {}
+        self.submitted_at: float | None = None  # seconds after the start
+        self._by_id = {item.id: item for item in self.form}
+        self._lock = threading.Lock()
+        self._score: Score | None = None
+
+    @property
+    def graded(self) -> bool:
+        """True when the form holds graded items: no key here, so no score or feedback."""
+        return any(item.graded for item in self.form)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def remaining(self) -> float:
+        """Seconds left (0 once the time is up or the form submitted)."""
+        if self.submitted:
+            return 0.0
+        return max(0.0, self.limit_s - self.elapsed())
+
+    @property
+    def expired(self) -> bool:
+        return self.elapsed() >= self.limit_s
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    def answer(self, item_id: str, option) -> str:
+        """Record the answer to one item (its option id, or the option's text); returns the option id."""
+        with self._lock:
+            if self.submitted:
+                raise TimeUp("The form is submitted: answers can no longer change.")
+            if self.expired:
+                raise TimeUp(f"Time is up ({clock_text(self.limit_s)}): this answer does not count.")
+            item = self._by_id.get(item_id)
+            if item is None:
+                raise KeyError(f"No item {item_id!r} in this form.")
+            chosen = option_id(item, option)
+            if chosen is None:
+                ids = ", ".join(sorted(o.id for o in item.options))
+                raise ValueError(f"item {item_id}: {option!r} is not one of its options ({ids}).")
+            self.answers[item_id] = chosen
+            return chosen
+
+    def tick(self) -> bool:
+        """Submit when the time is up (the clock calls this every second); True once submitted."""
+        if not self.submitted and self.expired:
+            self.submit()
+        return self.submitted
+
+    def submit(self) -> Score | None:
+        """End the attempt: no answer counts after this. The Score of a practice form (None for a graded
+        form). Submitting twice returns the same result."""
+        with self._lock:
+            if self.submitted_at is None:
+                self.submitted_at = min(self.elapsed(), self.limit_s)
+                if not self.graded:
+                    self._score = score(self.form, self.answers)
+            return self._score
+
+    @property
+    def score(self) -> Score | None:
+        """The Score once a practice form is submitted; None before (no feedback during the attempt)."""
+        return self._score
+
+    def missed(self) -> list[Feedback]:
+        """After submitting a practice form: feedback on each item not answered right, explanation included."""
+        if not self.submitted:
+            raise RuntimeError("No feedback before the form is submitted: submit it first.")
+        if self.graded:
+            raise NoKey(next(item for item in self.form if item.graded))
+        return missed(self.form, self.answers)
+
+    def answers_text(self) -> str:
+        """The answers as Python text for the graded answer cell: every item of the form, in the form's
+        order; an item left blank is None (it counts as wrong)."""
+        return answers_text(self.form, self.answers)
+
+
+def clock_text(seconds: float) -> str:
+    """Seconds as a clock reads them: 89:59, or 1:29:59 past the hour."""
+    seconds = max(0, int(seconds + 0.999))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def answers_text(items: list[Item], answers: dict) -> str:
+    """`answers = {...}` as Python text: one line per item, blank items as None (they count as wrong)."""
+    lines = []
+    for item in items:
+        chosen = option_id(item, answers.get(item.id))
+        value = f'"{chosen}"' if chosen else "None"
+        note = "" if chosen else "  # blank: counts as wrong"
+        lines.append(f'    "{item.id}": {value},{note}')
+    return "answers = {\n" + "\n".join(lines) + "\n}"
 
 
 # ---------------------------------------------------------------- showing

@@ -13,8 +13,8 @@ The model, per notebook (the solution in `solutions/`, which has the same text a
 - knowledge checks (a test cell that starts with `grading.answered`): CHECK_MINUTES per question it
   marks, a question being a key of the answers it checks (counted from the `grading.report` labels or,
   for one report of a whole dict, the keys of the solution's answer);
-- exam items (a test cell of the practice exam, one point per item, and each item of the practice run a
-  cell opens with `ExamApp`): CHECK_MINUTES each, the pace of a timed exam;
+- exam items (a test cell of the practice exam, one point per item, and each item of a practice form a
+  cell opens with `TimedExamApp(`, exam.FORM_SIZE of them): CHECK_MINUTES each, the pace of a timed exam;
 - coding exercises (any other test cell): MINUTES_PER_POINT for each of its points (a 3-point exercise is
   about 20 minutes: read the task, write, run the test, fix).
 
@@ -90,8 +90,8 @@ def estimate(path: Path) -> Estimate:
         elif not grader.get("solution"):
             code_cells += 1
             code_lines += sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-            if "ExamApp(" in source:
-                questions += len(exam.practice_items())
+            if "TimedExamApp(" in source:  # a practice form (the graded form is counted by its test cells)
+                questions += exam.FORM_SIZE
     return Estimate(path.name, words, code_cells, code_lines, questions, points, stated)
 
 
