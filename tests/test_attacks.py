@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available() and not __import__("os").environ.get("CI"),
                                  reason="bubblewrap is not installed (apt-get install bubblewrap)")]
 
-LAB, NOTEBOOK, FULL = "01-mom-api", "01-mom-api.ipynb", 12
+LAB, NOTEBOOK, FULL = "01-mom-api", "01-mom-api.ipynb", 23
 MARKER = f"momlab-attack-{int(time.time())}"
 
 

@@ -20,8 +20,8 @@ from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
-LAB = "01-mom-api"  # the smallest lab: 6 exercises, 12 points
-EXPECTED = {"solution": 12, "blank": 0, "half": 5, "answered": 12, "loop": 10, "flood": 10, "deleted": 10}
+LAB = "01-mom-api"  # the smallest lab: 9 exercises (three of them recall checks), 23 points
+EXPECTED = {"solution": 23, "blank": 0, "half": 9, "answered": 23, "loop": 21, "flood": 21, "deleted": 21}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_every_submission_gets_its_exact_score(graded):
     assert sorted(results) == sorted(synthetic.KINDS), "every learner gets a result, none hangs"
     assert scores(course) == EXPECTED
     for learner, points in EXPECTED.items():
-        assert results[learner].ok and (results[learner].score, results[learner].max_score) == (points, 12)
+        assert results[learner].ok and (results[learner].score, results[learner].max_score) == (points, 23)
 
 
 def test_a_file_that_is_not_a_notebook_is_reported_and_the_rest_still_grades(graded):
@@ -93,7 +93,7 @@ def test_export_writes_every_score(graded):
     course, _ = graded
     rows = list(csv.DictReader(export.grades_csv(course, Path("grades.csv")).open()))
     assert {r["student_id"]: float(r["score"]) for r in rows} == EXPECTED
-    assert {float(r["max_score"]) for r in rows} == {12.0}
+    assert {float(r["max_score"]) for r in rows} == {23.0}
 
 
 def test_report_is_one_page_with_charts_objectives_and_failures(graded):
@@ -101,12 +101,13 @@ def test_report_is_one_page_with_charts_objectives_and_failures(graded):
     rows, totals = report.collect_rows(course)
     assert {learner: score for (_, learner), (score, _) in totals.items()} == EXPECTED
     passed = {(r.learner, r.exercise): r.passed for r in rows}
-    assert [e for (learner, e), ok in passed.items() if learner == "half" and ok] == ["make_request_tests", "knowledge_1_1_tests", "bus_answer_tests"]
+    assert [e for (learner, e), ok in passed.items() if learner == "half" and ok] == ["make_request_tests", "knowledge_1_1_tests", "bus_answer_tests", "recall_1_1_tests"]
     deleted = next(r for r in rows if r.learner == "deleted" and r.exercise == "make_request_tests")
     assert (deleted.score, deleted.error) == (0, "test cell missing from the notebook (deleted?)")
     page = report.write(course, Path("report.html")).read_text()
     assert page.count("<svg") == 2 and "http://" not in page.split("<svg")[0]
-    assert "<tr><td>1.2</td><td>5/7</td><td>71%</td></tr>" in page  # registration: solution, answered, loop, flood, deleted
+    # 1.2: its exercise and its recall check, each passed by solution, answered, loop, flood and deleted
+    assert "<tr><td>1.2</td><td>10/14</td><td>71%</td></tr>" in page
     assert "<td>make_request_tests</td><td>1.1</td><td>4/7</td>" in page
     assert "broken/01-mom-api" in page  # handed in, not graded
 

@@ -164,7 +164,7 @@ def test_grades_through_a_cluster_match_local_grades_with_a_worker_killed(dask_c
     assert len(graded) == len(KINDS) and sorted(by_learner) == sorted(KINDS), "each submission once: none lost, none twice"
     assert all(r.ok for r in graded), [r.problem for r in graded]
     assert cell_scores(remote) == cell_scores(local)
-    assert cell_scores(local)["solution"] and sum(cell_scores(local)["solution"].values()) == 12
+    assert cell_scores(local)["solution"] and sum(cell_scores(local)["solution"].values()) == 23
     assert {k: (r.score, r.max_score, r.flags) for k, r in by_learner.items()} == {k: (r.score, r.max_score, r.flags) for k, r in results.items()}
     assert any("on the Dask cluster at" in line for line in lines)
 

@@ -243,7 +243,7 @@ def test_a_class_on_jupyterhub(machine):
 
     # Each learner fetches their feedback: their own score, no hidden test.
     secret = feedback.hidden_lines(ROOT / "solutions" / LAB)
-    scores = {room.ada.name: "12.0", room.bob.name: "0.0"}
+    scores = {room.ada.name: "23.0", room.bob.name: "0.0"}
     handed_in = {}  # learner -> the timestamp of what they handed in themselves
     for learner, other in ((ada, bob), (bob, ada)):
         me = learner.user.name
@@ -253,8 +253,8 @@ def test_a_class_on_jupyterhub(machine):
         assert len(with_feedback) == 1 and with_feedback[0]["student_id"] == me, (me, submissions)
         handed_in[me] = with_feedback[0]["timestamp"]
         page = learner.read(f"{LAB}/feedback/{handed_in[me]}/{LAB}.html")
-        assert f"{LAB} (Score: {scores[me]} / 12.0)" in page, (me, graded)
-        assert f"{LAB} (Score: {scores[other.user.name]} / 12.0)" not in page, f"{me} sees the other's score"
+        assert f"{LAB} (Score: {scores[me]} / 23.0)" in page, (me, graded)
+        assert f"{LAB} (Score: {scores[other.user.name]} / 23.0)" not in page, f"{me} sees the other's score"
         assert not any(line in page for line in secret), f"{me}'s feedback shows a hidden test"
     for learner, other in ((ada, room.bob.name), (bob, room.ada.name)):
         seen = [s for a in learner.assignments() for s in a.get("submissions", [])]
@@ -284,7 +284,7 @@ def test_a_class_on_jupyterhub(machine):
     # The grades are in PostgreSQL, and they are those of the same class graded with SQLite.
     in_postgres = room.grades(room.course)
     assert in_postgres["url"].startswith("postgresql+psycopg://") and not (room.course / "gradebook.db").exists()
-    assert {k: v["score"] for k, v in in_postgres["grades"].items()} == {room.ada.name: 12.0, room.bob.name: 0.0}, graded
+    assert {k: v["score"] for k, v in in_postgres["grades"].items()} == {room.ada.name: 23.0, room.bob.name: 0.0}, graded
     assert int(room.postgres.sql("SELECT count(*) FROM grade", "momlab_gradebook")) > 0
     room.instructor(*export)
     rows = (room.course / "grades.csv").read_text().splitlines()

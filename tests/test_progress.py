@@ -24,8 +24,9 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory) -> Path:
-    """A learner's folder: lab 01 half done (exercises 1-3 answered), the practice exam untouched, and
-    a third lab whose only notebook is not a notebook."""
+    """A learner's folder: lab 01 half done (its first four answers: exercises 1-3 and the recall check of
+    1.1), the practice exam untouched, and a third lab whose only notebook is not a notebook; beside it, as
+    in a clone of the course, lab 01's solution (so the recall answers are judged)."""
     folder = tmp_path_factory.mktemp("learner") / "notebooks"
     shutil.copytree(ROOT / "notebooks" / "10-practice-exam", folder / "10-practice-exam")
     lab = folder / "01-mom-api"
@@ -33,6 +34,7 @@ def labs(tmp_path_factory) -> Path:
     solution = nbformat.read(ROOT / "solutions" / "01-mom-api" / "01-mom-api.ipynb", as_version=4)
     released = nbformat.read(ROOT / "notebooks" / "01-mom-api" / "01-mom-api.ipynb", as_version=4)
     nbformat.write(synthetic.variant("half", solution, released), lab / "01-mom-api.ipynb")
+    shutil.copytree(ROOT / "solutions" / "01-mom-api", folder.parent / "solutions" / "01-mom-api")
     (folder / "99-scratch").mkdir()
     (folder / "99-scratch" / "notes.ipynb").write_text("not a notebook")
     return folder
@@ -53,15 +55,20 @@ def test_each_exercise_is_scored_from_a_real_run(checked):
         ("01-mom-api", "make_request_tests"): True, ("01-mom-api", "knowledge_1_1_tests"): True,
         ("01-mom-api", "bus_answer_tests"): True, ("01-mom-api", "delivery_types_tests"): False,
         ("01-mom-api", "follow_up_tests"): False, ("01-mom-api", "registration_tests"): False,
+        ("01-mom-api", "recall_1_1_tests"): True, ("01-mom-api", "recall_1_2_tests"): False, ("01-mom-api", "recall_1_3_tests"): False,
         **{("10-practice-exam", f"exam_section_{n}"): False for n in range(1, 10)},
     }
     assert result.by_lab()[["passed", "exercises", "points", "max_points"]].to_dict("index") == {
-        "01-mom-api": {"passed": 3, "exercises": 6, "points": 5.0, "max_points": 12.0},
+        "01-mom-api": {"passed": 4, "exercises": 9, "points": 9.0, "max_points": 23.0},
         "10-practice-exam": {"passed": 0, "exercises": 9, "points": 0.0, "max_points": 60.0},
     }
     by_objective = result.by_objective()
-    assert by_objective.loc["1.1", ["passed", "exercises"]].tolist() == [3, 4]  # lab 01's three and the exam's section 1
-    assert by_objective.loc["1.3", ["passed", "exercises"]].tolist() == [0, 3]
+    assert by_objective.loc["1.1", ["passed", "exercises"]].tolist() == [4, 5]  # lab 01's four and the exam's section 1
+    assert by_objective.loc["1.3", ["passed", "exercises"]].tolist() == [0, 4]
+    # the recall items, judged against the solution beside the notebooks: 1.1's all answered and right
+    recall = by_objective[["recall_items", "recall_answered", "recall_right"]].loc[["1.1", "1.2", "1.3"]]
+    assert recall.astype(int).values.tolist() == [[4, 4, 4], [3, 0, 0], [4, 0, 0]]
+    assert {"1.2", "1.3"} <= set(result.revise())  # (1.1 too: the exam's section 1 is not answered)
     registration = next(o for o in result.outcomes if o.exercise == "registration_tests")
     assert registration.error == "NotImplementedError"
 
@@ -79,9 +86,10 @@ def test_an_unreadable_notebook_is_reported_and_the_rest_checked(checked):
 def test_table_and_chart_render(checked):
     result, _ = checked
     page = result._repr_html_()
-    assert "<b>3 of 15 exercises pass</b>" in page and page.count("<svg") == 1
+    assert "<b>4 of 18 exercises pass</b>" in page and page.count("<svg") == 1
     text = result.text()
-    assert "01-mom-api                3/6   ##########           50%" in text
+    assert "01-mom-api                4/9   #########            44%" in text
+    assert "4 of 4 answered, 4 right" in text and "0 of 3 answered, 0 right" in text and "Revise first: objective 1.1, 1.2, 1.3" in text
     assert "Not checked: 99-scratch/notes.ipynb" in text
 
 

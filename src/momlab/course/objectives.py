@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from momlab.course import recall
+
 _ID = re.compile(r"(?<![\d.])([1-9]\.[1-9])(?![\d.]*\d)")
 _EXERCISE_HEADING = re.compile(r"^#{2,4}\s*Exercise\s+(\d+)\b", re.IGNORECASE)
 _HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
@@ -60,6 +62,8 @@ def for_notebook(nb) -> dict[str, tuple[str, ...]]:
             continue
         if grade_id in exam_map:
             result[grade_id] = exam_map[grade_id]
+        elif recall_objective := recall.objective_of(grade_id.removesuffix("_tests")):  # its id says which
+            result[grade_id] = (recall_objective,)
         elif exercise is not None and summary.get(exercise):
             result[grade_id] = summary[exercise]
         else:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+from momlab.course import recall
 from momlab.course.errors import UserError
 from momlab.course.outcomes import Outcome
 
@@ -86,6 +87,7 @@ class Progress:
     problems: list[str] = field(default_factory=list)  # notebooks that could not be checked, one line each
     notes: list[str] = field(default_factory=list)  # what the learner should know about how it was checked
     seconds: float = 0.0
+    recall: list[recall.Item] = field(default_factory=list)  # the recall items, read from the notebooks' text
 
     def frame(self):
         """One row per exercise."""
@@ -103,15 +105,33 @@ class Progress:
         return table
 
     def by_objective(self):
-        """An exercise that trains two objectives counts for both."""
+        """An exercise that trains two objectives counts for both. With the recall items: how many there are,
+        how many are answered and, where the solutions were beside the notebooks, how many are right (else
+        that column is empty: they are judged when the notebook is graded)."""
         import pandas as pd
 
         rows = [{"objective": objective, "passed": o.passed} for o in self.outcomes for objective in o.objectives]
         frame = pd.DataFrame(rows, columns=["objective", "passed"])
         table = frame.groupby("objective").agg(exercises=("passed", "size"), passed=("passed", "sum"))
-        table = table.sort_index(key=lambda ids: ids.map(lambda i: tuple(int(n) for n in i.split("."))))
         table["share"] = (table["passed"] / table["exercises"]).round(2)
-        return table
+        if self.recall:
+            items = pd.DataFrame([{"objective": i.objective, "answered": i.answer is not None,
+                                   "right": None if i.right is None else int(i.right)} for i in self.recall])
+            per = items.groupby("objective").agg(recall_items=("answered", "size"), recall_answered=("answered", "sum"),
+                                                 recall_right=("right", lambda r: None if r.isna().all() else int(r.sum())))
+            table = table.join(per, how="outer")
+            table[["exercises", "passed"]] = table[["exercises", "passed"]].fillna(0).astype(int)
+            table["share"] = table["share"].fillna(0.0)
+        return table.sort_index(key=lambda ids: ids.map(lambda i: tuple(int(n) for n in i.split("."))))
+
+    def revise(self) -> list[str]:
+        """The objectives to revise first: a recall item wrong (where judged) or an exercise not passing."""
+        table = self.by_objective()
+        weak = table["share"] < 1
+        if "recall_right" in table:
+            judged = table["recall_right"].notna()
+            weak |= judged & (table["recall_right"].fillna(0) < table["recall_items"].fillna(0))
+        return list(table.index[weak])
 
     def chart(self):
         """Share of exercises passed per lab and per objective (a matplotlib Figure)."""
@@ -147,11 +167,14 @@ class Progress:
                  f"(checked in {self.seconds:.0f} s; hidden tests run only at grading)", ""]
         if self.outcomes:
             for title, table in (("lab", self.by_lab()), ("objective", self.by_objective())):
-                lines.append(f"{title:<24} passed  chart")
+                lines.append(f"{title:<24} passed  chart" + ("                       recall items" if "recall_items" in table else ""))
                 for name, row in table.iterrows():
                     bar = "#" * round(20 * row["share"])
-                    lines.append(f"{name:<24} {int(row['passed']):>2}/{int(row['exercises']):<3} {bar:<20} {row['share']:.0%}")
+                    lines.append(f"{name:<24} {int(row['passed']):>2}/{int(row['exercises']):<3} {bar:<20} {row['share']:.0%}"
+                                 + _recall_text(row))
                 lines.append("")
+            if self.revise():
+                lines += [f"Revise first: objective {', '.join(self.revise())}", ""]
             failed = [o for o in self.outcomes if not o.passed]
             if failed:
                 lines.append("Not passing yet:")
@@ -159,6 +182,16 @@ class Progress:
         lines += [f"Not checked: {p}" for p in self.problems]
         lines += [f"Note: {note}." for note in self.notes]
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _recall_text(row) -> str:
+    """'  3 of 4 answered, 2 right' for an objective's row ('' without recall items)."""
+    items = row.get("recall_items")
+    if items is None or items != items or not items:  # no column, NaN or 0
+        return ""
+    right = row.get("recall_right")
+    judged = f", {int(right)} right" if right is not None and right == right else ", judged when graded"
+    return f"  {int(row['recall_answered'])} of {int(items)} answered{judged}"
 
 
 def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -> Progress:
@@ -175,9 +208,10 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
 
         sandbox.share_zygote()  # one zygote for the pool's kernels
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
-        for outcomes, problem in pool.map(_check_notebook, [str(nb) for nb in notebooks]):
+        for outcomes, problem, recalled in pool.map(_check_notebook, [str(nb) for nb in notebooks]):
             result.outcomes += outcomes
             result.problems += [problem] if problem else []
+            result.recall += recalled
     order = {nb.parent.name + "/" + nb.stem: n for n, nb in enumerate(sorted(notebooks))}
     result.outcomes.sort(key=lambda o: order.get(f"{o.lab}/{o.notebook}", 0))
     result.seconds = time.monotonic() - started
@@ -187,7 +221,7 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
     return result
 
 
-def _check_notebook(notebook: str) -> tuple[list[Outcome], str | None]:
+def _check_notebook(notebook: str) -> tuple[list[Outcome], str | None, list[recall.Item]]:
     """Run one notebook on a copy of its lab folder (in a worker process) and read its test cells."""
     import nbformat
 
@@ -199,10 +233,21 @@ def _check_notebook(notebook: str) -> tuple[list[Outcome], str | None]:
         nb = nbformat.read(path, as_version=4)
         mapping = objectives.for_notebook(nb)
     except Exception as exc:  # any unreadable file: report it and go on with the others
-        return [], f"{lab}/{path.name} cannot be read as a notebook ({type(exc).__name__}: {exc}); restore it from the release"
+        return [], f"{lab}/{path.name} cannot be read as a notebook ({type(exc).__name__}: {exc}); restore it from the release", []
+    recalled = _recall_items(path, nb)  # before the run: from the learner's text
     os.environ[_RUNNING] = "1"
     problem = run_copy(nb, path.parent, "validate", f"{lab}/{path.name}", sandboxed=_sandbox_available())
-    return outcomes.of_notebook(nb, lab, name, mapping), problem
+    return outcomes.of_notebook(nb, lab, name, mapping), problem, recalled
+
+
+def _recall_items(path: Path, nb) -> list[recall.Item]:
+    import nbformat
+
+    solution = recall.solution_beside(path)
+    try:
+        return recall.items(nb, nbformat.read(solution, as_version=4) if solution else None)
+    except Exception:  # an unreadable solution: the answers stay unjudged
+        return recall.items(nb)
 
 
 def _sandbox_available() -> bool:
