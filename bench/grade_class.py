@@ -297,7 +297,7 @@ def main() -> int:
                 os.environ["MOMLAB_ZYGOTE"] = "1" if kind == "zygote" else "0"
                 runs.append((grade(f"local ({kind} kernels)", course, args.learners, meter, args.workers, force=n > 0),
                              f"{args.workers} at a time"))
-            os.environ["MOMLAB_ZYGOTE"] = "1"
+            os.environ["MOMLAB_ZYGOTE"] = "1"  # the cluster's workers fork their kernels as an instructor's would
         if args.mode in ("cluster", "both"):
             started_at = (time.monotonic(), meter.read())
             cluster = LocalCluster(work / "dask", args.cluster_workers)

@@ -99,9 +99,8 @@ def test_every_objective_has_three_to_five_graded_items(lab):
 def only_literals(source: str) -> bool:
     """An answer cell that only assigns plain values (letters, sets, dicts of names): a knowledge answer,
     not code (a class or a function to write)."""
-    code = "\n".join(line for line in source.splitlines() if line.strip() not in recall.MARKERS)
     try:
-        body = ast.parse(code).body
+        body = ast.parse(recall.code_of(source)).body
         return bool(body) and all(isinstance(node, ast.Assign) and ast.literal_eval(node.value) is not None for node in body)
     except (SyntaxError, ValueError, TypeError):
         return False

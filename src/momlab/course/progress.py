@@ -173,8 +173,8 @@ class Progress:
                     lines.append(f"{name:<24} {int(row['passed']):>2}/{int(row['exercises']):<3} {bar:<20} {row['share']:.0%}"
                                  + _recall_text(row))
                 lines.append("")
-            if self.revise():
-                lines += [f"Revise first: objective {', '.join(self.revise())}", ""]
+            if weak := self.revise():
+                lines += [f"Revise first: objective {', '.join(weak)}", ""]
             failed = [o for o in self.outcomes if not o.passed]
             if failed:
                 lines.append("Not passing yet:")

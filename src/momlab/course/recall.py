@@ -51,11 +51,15 @@ def answers(nb) -> dict[str, dict[str, str | None]]:
     return found
 
 
+def code_of(source: str) -> str:
+    """A cell's code without nbgrader's solution markers."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
+
+
 def _assigned(source: str, name: str):
     """The literal value last assigned to `name` in `source` (solution markers allowed), else None."""
-    code = "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
     try:
-        tree = ast.parse(code)
+        tree = ast.parse(code_of(source))
     except SyntaxError:
         return None
     value = None
@@ -71,15 +75,12 @@ def _assigned(source: str, name: str):
 def items(learner_nb, solution_nb=None) -> list[Item]:
     """One Item per recall question of the notebook. Without `solution_nb` (a classroom install), `right`
     is None: the answers are judged when the notebook is graded."""
-    keys = answers(solution_nb) if solution_nb is not None else {}
     mine = answers(learner_nb)
-    rows = []
-    for objective, expected in sorted(keys.items()) if keys else []:
-        given = mine.get(objective, {})
-        rows += [Item(objective, item, given.get(item), given.get(item) == key) for item, key in sorted(expected.items())]
+    keys = answers(solution_nb) if solution_nb is not None else {}
     if not keys:
-        rows = [Item(objective, item, letter, None) for objective, given in sorted(mine.items()) for item, letter in sorted(given.items())]
-    return rows
+        return [Item(objective, item, letter, None) for objective, given in sorted(mine.items()) for item, letter in sorted(given.items())]
+    return [Item(objective, item, mine.get(objective, {}).get(item), mine.get(objective, {}).get(item) == key)
+            for objective, expected in sorted(keys.items()) for item, key in sorted(expected.items())]
 
 
 def solution_beside(notebook: Path) -> Path | None:

@@ -168,10 +168,15 @@ def _zygote_environment(env: dict) -> dict[str, str]:
     return {k: v for k, v in environment(env).items() if not k.startswith(KEEP_ENV_PREFIXES)}
 
 
+def zygote_wanted() -> bool:
+    """Kernels are forked from a zygote unless the environment says MOMLAB_ZYGOTE=0."""
+    return os.environ.get("MOMLAB_ZYGOTE", "1") != "0"
+
+
 def share_zygote() -> None:
     """Before starting a pool of grading processes: start this process's zygote and let the pool's kernels
     fork from it (one zygote for the pool, not one per worker). Nothing happens where MOMLAB_ZYGOTE=0."""
-    if os.environ.get("MOMLAB_ZYGOTE", "1") != "0" and available():
+    if zygote_wanted() and available():
         zygote.share(_zygote_environment(dict(os.environ)))
 
 
@@ -245,7 +250,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     @default("fork_from_zygote")
     def _zygote_by_default(self) -> bool:
-        return os.environ.get("MOMLAB_ZYGOTE", "1") != "0"
+        return zygote_wanted()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -34,6 +34,7 @@ import resource
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -100,9 +101,6 @@ class Borrowed:
 
     def __init__(self, socket_path: str):
         self.socket = Path(socket_path)
-
-    def alive(self) -> bool:
-        return self.socket.is_socket()
 
 
 SHARED_SOCKET = "MOMLAB_ZYGOTE_SOCKET"
@@ -205,8 +203,6 @@ class Served:
 
 
 def _peer(conn: socket.socket) -> int:
-    import struct
-
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", creds)[0]
 
