@@ -221,6 +221,14 @@ def load_jsonschema() -> Any:
     return jsonschema
 
 
+def warm() -> None:
+    """Load the catalog, compile every message's check and import jsonschema now: a process that forks
+    others (the grader's kernel zygote) pays for them once, not in every fork."""
+    for message in _catalog().values():
+        _fast_check(message)
+    load_jsonschema()
+
+
 def _detailed_validator(message: Message) -> Any:
     validator = _detailed.get(message.method)
     if validator is None:

@@ -18,14 +18,17 @@ import shutil
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
-from momlab.course import recall
+from momlab.bus.catalog import load_jsonschema
+from momlab.course import pools, recall
 from momlab.course.errors import UserError
 from momlab.course.outcomes import Outcome
+
+# Before anything imports nbformat: it imports jsonschema, which would otherwise spend ~1 CPU-s compiling a
+# grammar no notebook needs, in every process that runs or grades notebooks (see load_jsonschema).
+load_jsonschema()
 
 CELL_TIMEOUT = 30  # seconds per cell, as nbgrader's (nbgrader_config.py)
 NOTEBOOK_LIMIT = 600  # seconds for a whole notebook before its kernel is killed (momlab.course.watchdog)
@@ -207,7 +210,7 @@ def run(path: str | os.PathLike | None = None, workers: int = DEFAULT_WORKERS) -
         from momlab.course.classroom import sandbox
 
         sandbox.share_zygote()  # one zygote for the pool's kernels
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
+    with pools.pool(workers) as pool:
         for outcomes, problem, recalled in pool.map(_check_notebook, [str(nb) for nb in notebooks]):
             result.outcomes += outcomes
             result.problems += [problem] if problem else []

@@ -22,13 +22,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from multiprocessing import get_context
 from pathlib import Path
 
+from momlab.course import pools
 from momlab.course.classroom import flags, judge, merge, reference, scan, unit
 from momlab.course.classroom.course import Course
 from momlab.course.errors import UserError
@@ -166,7 +166,7 @@ def _in_pool(labs: dict[str, bytes], units: Iterable[tuple], workers: int, task=
     `task` replaces what grades one submission (tests)."""
     queue, again, broke_once = iter(units), [], set()
     while True:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        pool = pools.pool(workers)
         running: dict = {}
         try:
             while True:

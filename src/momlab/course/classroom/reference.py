@@ -18,10 +18,9 @@ import functools
 import hashlib
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
+from momlab.course import pools
 from momlab.course.classroom.judge import judge, results_of
 from momlab.course.errors import UserError
 
@@ -67,7 +66,7 @@ def compute(lab_source: Path, workers: int = 2) -> dict[str, dict]:
     notebooks = sorted(lab_source.glob("*.ipynb"))
     if not notebooks:
         raise UserError(f"{lab_source} holds no notebook")
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(notebooks))), mp_context=get_context("spawn")) as pool:
+    with pools.pool(min(workers, len(notebooks))) as pool:
         runs = list(pool.map(_reference_of, [str(p) for p in notebooks]))
     return dict(zip([p.name for p in notebooks], runs, strict=True))
 

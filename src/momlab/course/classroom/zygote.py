@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import fcntl
+import gc
 import json
 import multiprocessing.util
 import os
@@ -46,7 +47,13 @@ from momlab.course.classroom import kernel_launcher
 LAUNCHER = kernel_launcher.__file__
 # What a graded kernel imports before and in a lab's set-up cell (measured: ~1.6 CPU-s of a kernel's start).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython", "numpy", "pandas",
-           "requests", "ipywidgets", "momlab", "momlab.widgets", "momlab.course.grading")
+           "requests", "ipywidgets", "momlab", "momlab.widgets", "momlab.course.grading",
+           # what ipykernel imports while it starts, and the mock's web server when momlab.start() runs it
+           "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic", "tornado.queues",
+           "uvicorn.loops.auto", "uvicorn.loops.uvloop", "uvicorn.protocols.http.auto", "uvicorn.protocols.http.httptools_impl",
+           "uvicorn.protocols.websockets.auto", "uvicorn.lifespan.off", "anyio._backends._asyncio", "psutil",
+           "pandas.io.formats.html", "momlab.orders", "momlab.topics", "momlab.diagrams", "momlab.storefront", "momlab.connector")
+# Never matplotlib: it reads MPLBACKEND once, on import, and a kernel sets its inline backend after the fork.
 HIDDEN = ("debugpy",)  # as in the sandbox (sandbox.HIDDEN_PACKAGES): a kernel without a debugger
 REQUEST_BYTES = 1 << 20
 SETUP_SECONDS = 20
@@ -153,7 +160,17 @@ def serve(path: str) -> None:
     import importlib
 
     for name in PRELOAD:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional one (uvloop installs only where it builds): the kernel does without it too
+            pass
+    from momlab.bus import catalog
+
+    catalog.warm()  # every message's schema check compiled once, not in each kernel that sends
+    # Out of the collector's sight: a kernel's collections would otherwise touch every inherited object and
+    # copy the pages it shares with the zygote (copy-on-write).
+    gc.collect()
+    gc.freeze()
     old = os.umask(0o177)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
