@@ -20,10 +20,10 @@ def small_catalog(n: int) -> list[dict]:
 
 def test_the_catalog_data_file():
     rows = data.rows("catalog_full")
-    assert len(rows) == 12_000 and len({r["sku"] for r in rows}) == 12_000
+    assert len(rows) == 6_000 and len({r["sku"] for r in rows}) == 6_000
     first = {r["sku"] for r in data.rows("products")}
     assert first <= {r["sku"] for r in rows}
-    assert catalog.batches(len(rows)) == [5000, 5000, 2000] and BATCH_SIZE == 5000
+    assert catalog.batches(len(rows)) == [5000, 1000] and BATCH_SIZE == 5000
 
 
 def test_batches():

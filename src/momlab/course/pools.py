@@ -17,8 +17,9 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-PRELOAD = ["momlab.course.classroom", "momlab.course.classroom.unit", "momlab.course.classroom.reference",
-           "momlab.course.classroom.sandbox", "momlab.course.progress", "nbgrader.apps.api", "nbgrader.converters"]
+# Never a module that may be run as a script (python -m ...reference): the server would import it twice.
+PRELOAD = ["momlab.course.classroom", "momlab.course.classroom.unit", "momlab.course.classroom.sandbox", "nbgrader.apps.api",
+           "nbgrader.converters", "nbclient", "nbformat"]
 
 
 def pool(workers: int) -> ProcessPoolExecutor:
