@@ -29,3 +29,36 @@ def test_a_new_gradebook_is_stamped_with_it(tmp_path):
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
         stamped = gradebook.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert stamped == nbgrader_fix.alembic_head()
+
+
+def test_metadata_checks_give_the_same_verdicts_and_errors_as_jsonschema():
+    import jsonschema
+    import pytest
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    schema = MetadataValidatorV3().schema
+    good = {"schema_version": 3, "grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "ex1_tests"}
+    bad = [{**good, "points": "two"}, {**good, "points": -1}, {**good, "grade": "yes"}, {**good, "grade_id": "ex 1!"},
+           {k: v for k, v in good.items() if k != "locked"}, {**good, "task": 1}, {**good, "checksum": "short"}]
+    checked = nbgrader_fix.CheckedSchemas()
+    checked.validate(good, schema)
+    jsonschema.validate(good, schema)
+    for metadata in bad:
+        with pytest.raises(jsonschema.ValidationError) as theirs:
+            jsonschema.validate(metadata, schema)
+        with pytest.raises(jsonschema.ValidationError) as ours:
+            checked.validate(metadata, schema)
+        assert (ours.value.message, list(ours.value.path)) == (theirs.value.message, list(theirs.value.path))
+
+
+def test_nbgrader_still_refuses_metadata_a_learner_broke():
+    import pytest
+    from jsonschema import ValidationError
+    from nbformat.v4 import new_code_cell
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    nbgrader_fix.apply()
+    cell = new_code_cell("x = 1", metadata={"nbgrader": {"schema_version": 3, "grade": True, "solution": False, "locked": True,
+                                                          "points": -5, "grade_id": "ex1_tests"}})
+    with pytest.raises(ValidationError):
+        MetadataValidatorV3().validate_cell(cell)
