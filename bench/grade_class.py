@@ -47,7 +47,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # momlab, and tests.support
 
 from momlab.course.classroom import autograde  # noqa: E402
 from momlab.course.classroom.course import Course  # noqa: E402
-from momlab.course.progress import DEFAULT_WORKERS  # noqa: E402
+from momlab.course.progress import GRADING_WORKERS  # noqa: E402
 from tests.support import synthetic  # noqa: E402
 
 MIX = ("solution", "blank", "half")
@@ -269,7 +269,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=20, help="learners in the class (default 20)")
     parser.add_argument("--labs", default=",".join(labs_available), help="comma-separated labs (default: all)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"local: submissions graded at once (default {DEFAULT_WORKERS}: two per core)")
+    parser.add_argument("--workers", type=int, default=GRADING_WORKERS, help=f"local: submissions graded at once (default {GRADING_WORKERS}: three per core)")
     parser.add_argument("--cluster-workers", type=int, default=2, help="cluster: dask worker processes on this machine (default 2)")
     parser.add_argument("--mode", choices=("local", "cluster", "both"), default="both", help="what to measure (default both)")
     parser.add_argument("--kernels", choices=("zygote", "plain", "both"), default="zygote",

@@ -3,7 +3,10 @@ database file up to it (momlab.bus.store)."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import threading
+import time
 
 from momlab.bus.store import SCHEMA_VERSION, Store
 
@@ -55,3 +58,21 @@ def test_a_store_at_the_current_version_runs_no_migration(tmp_path):
     version, indexes = _file(path)
     assert version == SCHEMA_VERSION
     assert "journal_method" in indexes
+
+
+def test_the_checkpointer_ends_quietly_when_its_folder_is_removed(tmp_path):
+    failures = []
+    previous, threading.excepthook = threading.excepthook, failures.append
+    try:
+        folder = tmp_path / "sandbox-home"
+        folder.mkdir()
+        store = Store(folder / "mock.db")
+        store.start_checkpointer(0.02)
+        store.connection().execute("CREATE TABLE IF NOT EXISTS t (x)")
+        shutil.rmtree(folder)
+        deadline = time.monotonic() + 5
+        while store._checkpointer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not store._checkpointer.is_alive() and not failures, [f.exc_value for f in failures]
+    finally:
+        threading.excepthook = previous

@@ -313,12 +313,19 @@ class Store(SQLiteFile):
             self._checkpointer.start()
 
     def _checkpoint_loop(self, interval: float) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        db = None
         try:
             while not self._stop.wait(interval):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                try:
+                    db = db or sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    if not Path(self.path).exists():
+                        return  # its folder was removed (a kernel's sandbox ending): nothing left to copy
+                    # otherwise (a busy disk, say) the next round tries again
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
     def close(self) -> None:
         self._stop.set()

@@ -2,7 +2,7 @@
 
 - course: the course folder, its nbgrader config and what learners handed in
 - collect: submissions from submitted/ or from an LMS download (nbgrader zip_collect)
-- autograde: every submission graded two per core at a time, each in its own throw-away course and gradebook
+- autograde: every submission graded three per core at a time, each in its own throw-away course and gradebook
 - merge: one grading's results copied into the course gradebook (only the parent process writes it)
 - feedback: nbgrader's feedback pages, checked for hidden-test source
 - export: grades.csv

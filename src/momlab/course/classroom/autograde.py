@@ -5,7 +5,7 @@
 1. For each lab, nbgrader generates the assignment twice: into a template gradebook that every run
    starts from, and into the course gradebook (neither touches the course's release folder); and the
    lab's solution runs once in grading mode to give the reference results (momlab.course.classroom.reference).
-2. A pool of worker processes (two per core: see progress.DEFAULT_WORKERS), or a Dask cluster
+2. A pool of worker processes (three per core: see progress.GRADING_WORKERS), or a Dask cluster
    (momlab.course.classroom.cluster), runs the submissions, each a self-contained unit of work, bytes in and
    bytes out (momlab.course.classroom.unit): nbgrader's autograde in a throw-away course, every kernel in a
    bubblewrap sandbox (momlab.course.classroom.sandbox). A lab's share of the job (its source, template
@@ -32,7 +32,7 @@ from momlab.course import pools
 from momlab.course.classroom import flags, judge, merge, reference, scan, unit
 from momlab.course.classroom.course import Course
 from momlab.course.errors import UserError
-from momlab.course.progress import DEFAULT_WORKERS
+from momlab.course.progress import GRADING_WORKERS
 
 LIMIT_ERRORS = {"CellTimeoutError": "a cell ran past the time limit", "MemoryError": "a cell ran out of memory",
                 "DeadKernelError": "the kernel died"}
@@ -78,7 +78,7 @@ def pending(course: Course, labs: list[str] | None, learners: list[str] | None, 
 
 
 def run(course: Course, labs: list[str] | None = None, learners: list[str] | None = None, force: bool = False,
-        workers: int = DEFAULT_WORKERS, report=print, sandboxed: bool = True, limits: dict | None = None,
+        workers: int = GRADING_WORKERS, report=print, sandboxed: bool = True, limits: dict | None = None,
         scheduler: str | None = None, progress=None) -> list[Graded]:
     """Grade the pending submissions and return one result per submission, in the order they finish: on
     this machine, `workers` at a time, or on the Dask cluster whose scheduler is at `scheduler`.
@@ -211,7 +211,7 @@ def line(result: Graded) -> str:
     return f"{result.lab:<24} {result.learner:<20} {status}  ({result.seconds:.0f} s){flagged}"
 
 
-def prepare(course: Course, lab: str, work: Path, workers: int = DEFAULT_WORKERS) -> Lab:
+def prepare(course: Course, lab: str, work: Path, workers: int = GRADING_WORKERS) -> Lab:
     """The lab in the course gradebook, a template gradebook for the runs, its release, and its reference."""
     template = work / f"template-{lab}"
     release = course.generate(lab, template)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from momlab.course.progress import DEFAULT_WORKERS
+from momlab.course.progress import GRADING_WORKERS
 
 
 def add_commands(commands) -> None:
@@ -20,11 +20,11 @@ def add_commands(commands) -> None:
     collect.add_argument("--file-name", default=None,
                          help="regular expression with (?P<student_id>...) and (?P<file_id>...) for other LMS file names")
 
-    autograde = steps.add_parser("autograde", help="grade every submission, two per core at a time, into the course gradebook")
+    autograde = steps.add_parser("autograde", help="grade every submission, three per core at a time, into the course gradebook")
     autograde.add_argument("labs", nargs="*", help="labs to grade (default: every lab with submissions)")
     autograde.add_argument("--learner", action="append", default=None, help="grade only this learner (repeatable)")
     autograde.add_argument("--force", action="store_true", help="grade again what is graded already")
-    autograde.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="submissions graded at once (default: two per core, %(default)s here)")
+    autograde.add_argument("--workers", type=int, default=GRADING_WORKERS, help="submissions graded at once (default: three per core, %(default)s here)")
     autograde.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                            help="grade on the Dask cluster of this scheduler (see README, 'Classes larger than one machine'); "
                                 "--workers then only sets how many solutions run at once here")

@@ -33,7 +33,7 @@ ALLOWED_FAILURES = 1  # worker deaths a submission survives; the next one report
 CONNECT_SECONDS = 10
 WORKERS_SECONDS = 60  # how long to wait for the first worker to join
 SCHEMES = ("tcp", "tls")
-START_WORKER = "dask worker {address} --nworkers <2 x cores> --nthreads 1"
+START_WORKER = "dask worker {address} --nworkers <3 x cores> --nthreads 1"
 
 
 class WorkerDied(Exception):
