@@ -85,3 +85,21 @@ def test_client_retry_without_a_token_raises_the_bus_401(mock):
     with pytest.raises(MomError) as refused:
         MomClient(mock.url, auth=False).retry(1)
     assert refused.value.code == jsonrpc.UNAUTHORIZED and refused.value.http_status == 401
+
+
+def test_bytes_that_are_not_http_get_a_400_and_print_nothing(caplog):
+    import socket
+
+    from starlette.applications import Starlette
+
+    from momlab.bus.server import ServerThread
+
+    server = ServerThread(Starlette()).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as probe:
+            probe.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n")
+            answer = probe.recv(200)
+        assert answer.startswith(b"HTTP/1.1 400")
+    finally:
+        server.stop()
+    assert not [r for r in caplog.records if "Invalid HTTP request" in r.getMessage()]

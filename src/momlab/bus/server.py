@@ -16,8 +16,12 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
-for _name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+for _name in ("uvicorn", "uvicorn.access"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# The server's own log at ERROR: bytes that are not HTTP (another program's probe, a TLS hello sent to an
+# http:// port) get a 400 answer, and at WARNING would also print "Invalid HTTP request received." into
+# whichever notebook cell is running. An exception in the app is still printed (ERROR).
+logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
 
 
 class ServerThread:
