@@ -32,17 +32,17 @@ class CheckedSchemas:
     each schema checked and its validator built once."""
 
     def __init__(self):
-        self._validators: dict[int, tuple] = {}  # id(schema) -> (schema, its validator); the schema is kept alive
+        # id(schema) -> (schema, its validator): keeping the schema alive keeps its id from being reused
+        self._validators: dict[int, tuple] = {}
 
     def validate(self, instance, schema) -> None:
         import jsonschema
 
-        kept = self._validators.get(id(schema))
-        if kept is None or kept[0] is not schema:
+        if id(schema) not in self._validators:
             cls = jsonschema.validators.validator_for(schema)
             cls.check_schema(schema)
-            kept = self._validators[id(schema)] = (schema, cls(schema))
-        error = jsonschema.exceptions.best_match(kept[1].iter_errors(instance))
+            self._validators[id(schema)] = (schema, cls(schema))
+        error = jsonschema.exceptions.best_match(self._validators[id(schema)][1].iter_errors(instance))
         if error is not None:
             raise error
 

@@ -39,7 +39,7 @@ class Course:
         config.CourseDirectory.source_directory = str(self.source)
         config.CourseDirectory.db_url = db_url or self.db_url
         config.NbGraderAPI.log_level = "WARN"
-        config.Exporter.optimistic_validation = True  # validate each notebook once, after every step, not after each
+        config.Exporter.optimistic_validation = True  # validate each notebook once, after all its steps, not after each
         if "extra_arguments" not in config.Execute:  # unless the course sets its own kernel arguments
             config.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
         return config
