@@ -62,3 +62,40 @@ def test_nbgrader_still_refuses_metadata_a_learner_broke():
                                                           "points": -5, "grade_id": "ex1_tests"}})
     with pytest.raises(ValidationError):
         MetadataValidatorV3().validate_cell(cell)
+
+
+def test_output_checks_give_nbformats_verdicts_and_errors():
+    import pytest
+    from nbformat import ValidationError
+    from nbformat.v4 import nbbase
+
+    original = nbbase.validate.validate if isinstance(nbbase.validate, nbgrader_fix.CompiledParts) else nbbase.validate
+    compiled = nbgrader_fix.CompiledParts(original)
+    good = [({"output_type": "stream", "name": "stdout", "text": "hi\n"}, "stream"),
+            ({"output_type": "display_data", "data": {"text/plain": "x", "image/png": "iVBO"}, "metadata": {}}, "display_data"),
+            ({"output_type": "execute_result", "data": {"text/html": ["<b>", "x</b>"]}, "metadata": {}, "execution_count": 3}, "execute_result"),
+            ({"output_type": "error", "ename": "ValueError", "evalue": "no", "traceback": ["line"]}, "error"),
+            ({"cell_type": "markdown", "id": "a1", "metadata": {}, "source": "# hi"}, "markdown_cell")]
+    bad = [({"output_type": "stream", "text": "no name\n"}, "stream"),
+           ({"output_type": "stream", "name": "stdout", "text": "x", "extra": 1}, "stream"),
+           ({"output_type": "display_data", "data": "not a bundle", "metadata": {}}, "display_data"),
+           ({"output_type": "execute_result", "data": {}, "metadata": {}, "execution_count": "three"}, "execute_result"),
+           ({"output_type": "error", "ename": "ValueError", "evalue": "no"}, "error"),
+           ({"output_type": "stream", "name": "stdout", "text": "x"}, "error")]
+    for node, ref in good:
+        assert compiled(node, ref=ref) is None and original(node, ref=ref) is None
+    for node, ref in bad:
+        with pytest.raises(ValidationError) as theirs:
+            original(node, ref=ref)
+        with pytest.raises(ValidationError) as ours:
+            compiled(node, ref=ref)
+        assert ours.value.message == theirs.value.message, node
+
+
+def test_nbclient_still_builds_outputs_through_the_output_check():
+    from nbformat.v4 import nbbase, output_from_msg
+
+    nbgrader_fix.apply()
+    assert isinstance(nbbase.validate, nbgrader_fix.CompiledParts)
+    msg = {"header": {"msg_type": "stream"}, "content": {"name": "stdout", "text": "hello\n"}}
+    assert output_from_msg(msg) == {"output_type": "stream", "name": "stdout", "text": "hello\n"}

@@ -118,3 +118,34 @@ def test_a_malformed_request_is_refused_with_a_reason(tmp_path):
     env = {"PYTHONHASHSEED": "1"} if os.environ.get("PYTHONHASHSEED") != "1" else {"PYTHONHASHSEED": "2"}
     with pytest.raises(zygote.Refused, match="PYTHONHASHSEED"):
         zygote._request(json.dumps({"argv": [], "cwd": "/", "env": env}).encode(), list(range(10)))
+
+
+CHART = """import sys
+found['preloaded'] = 'matplotlib.pyplot' in sys.modules
+import matplotlib, matplotlib.pyplot as plt
+found['backend'] = matplotlib.get_backend()
+plt.plot([1, 2], [3, 4])
+plt.show()"""
+
+
+def test_a_forked_kernel_draws_inline_charts_with_the_matplotlib_the_zygote_imported():
+    nb = run([probe("chart", CHART)])
+    found = probed(nb, "chart")
+    assert found["preloaded"], "the zygote no longer imports matplotlib: every charting kernel pays for it"
+    assert found["backend"] == zygote.INLINE_BACKEND
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[0].outputs), nb.cells[0].outputs
+
+
+def test_a_kernel_whose_environment_names_a_backend_gets_that_one(monkeypatch):
+    import matplotlib
+
+    before = matplotlib.rcParams["backend"]
+    try:
+        monkeypatch.setenv("MPLBACKEND", "svg")
+        zygote._settle_matplotlib()
+        assert matplotlib.rcParams["backend"] == "svg"
+        monkeypatch.delenv("MPLBACKEND")
+        zygote._settle_matplotlib()  # unset: ipykernel will name the inline backend, as a fresh kernel's import would see
+        assert matplotlib.rcParams["backend"] == zygote.INLINE_BACKEND
+    finally:
+        matplotlib.rcParams["backend"] = before

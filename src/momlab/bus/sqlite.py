@@ -56,6 +56,12 @@ class SQLiteFile:
     def query(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, args).fetchall()
 
+    def tuples(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
+        """`query`'s rows as plain tuples: half the cost on tens of thousands of rows (a stock table)."""
+        cursor = self.connection().cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, args).fetchall()
+
     def close(self) -> None:
         """Close this thread's connection."""
         db = getattr(self._local, "db", None)

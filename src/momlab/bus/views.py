@@ -77,7 +77,8 @@ def _source_stock(store: Store, query: Query) -> list[Doc]:
     if query.get("source_id"):
         sql += " WHERE source_id = ?"
         args.append(query["source_id"])
-    return [{**dict(r), "unlimited": bool(r["unlimited"])} for r in store.query(sql + " ORDER BY source_id, sku", args)]
+    rows = store.tuples(sql + " ORDER BY source_id, sku", args)
+    return [{"source_id": source, "sku": sku, "quantity": quantity, "unlimited": bool(unlimited)} for source, sku, quantity, unlimited in rows]
 
 
 @view("aggregate_stock")
@@ -131,18 +132,18 @@ def aggregate_stock(store: Store, aggregate_id: str | None) -> list[Doc]:
         {"WHERE a.aggregate_id = ?" if aggregate_id else ""}
         GROUP BY a.aggregate_id, s.sku ORDER BY a.aggregate_id, s.sku
     """
-    rows = store.query(sql, (aggregate_id,) if aggregate_id else ())
+    rows = store.tuples(sql, (aggregate_id,) if aggregate_id else ())
     return [
         {
-            "aggregate_id": r["aggregate_id"],
-            "sku": r["sku"],
-            "on_hand": r["on_hand"],
-            "in_flight": r["in_flight"],
-            "soft_allocated": r["soft"],
-            "available": max(0.0, r["on_hand"] - r["in_flight"] - r["soft"]),
-            "unlimited": bool(r["unlimited"]),
+            "aggregate_id": aggregate,
+            "sku": sku,
+            "on_hand": on_hand,
+            "in_flight": in_flight,
+            "soft_allocated": soft,
+            "available": max(0.0, on_hand - in_flight - soft),
+            "unlimited": bool(unlimited),
         }
-        for r in rows
+        for aggregate, sku, on_hand, in_flight, unlimited, soft in rows
     ]
 
 

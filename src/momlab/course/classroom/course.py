@@ -42,6 +42,10 @@ class Course:
         config.Exporter.optimistic_validation = True  # validate each notebook once, after all its steps, not after each
         if "extra_arguments" not in config.Execute:  # unless the course sets its own kernel arguments
             config.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
+        if "shutdown_kernel" not in config.Execute:
+            # Once the last cell has answered, every output is in: the kernel's own exit work (IPython's reset,
+            # the mock's shutdown) would cost CPU and time and change nothing, so it is stopped at once.
+            config.Execute.shutdown_kernel = "immediate"
         return config
 
     def api(self, root: Path | None = None, db_url: str | None = None, sandboxed=None):

@@ -52,8 +52,11 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "I
            "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic", "tornado.queues",
            "uvicorn.loops.auto", "uvicorn.loops.uvloop", "uvicorn.protocols.http.auto", "uvicorn.protocols.http.httptools_impl",
            "uvicorn.protocols.websockets.auto", "uvicorn.lifespan.off", "anyio._backends._asyncio", "psutil",
-           "pandas.io.formats.html", "momlab.orders", "momlab.topics", "momlab.diagrams", "momlab.storefront", "momlab.connector")
-# Never matplotlib: it reads MPLBACKEND once, on import, and a kernel sets its inline backend after the fork.
+           "pandas.io.formats.html", "momlab.orders", "momlab.topics", "momlab.diagrams", "momlab.storefront", "momlab.connector",
+           # four labs draw charts; matplotlib reads MPLBACKEND once, on import: see _settle_matplotlib. Never
+           # matplotlib_inline: importing it outside a kernel skips the inline set-up it does for the kernel
+           "matplotlib.pyplot", "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets MPLBACKEND to when it is unset
 HIDDEN = ("debugpy",)  # as in the sandbox (sandbox.HIDDEN_PACKAGES): a kernel without a debugger
 REQUEST_BYTES = 1 << 20
 SETUP_SECONDS = 20
@@ -159,6 +162,7 @@ def serve(path: str) -> None:
         sys.modules[name] = None  # an import fails, as over the sandbox's empty folder
     import importlib
 
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # the zygote's own, for matplotlib's import
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -328,6 +332,7 @@ def _become_kernel(request: dict, stdio: list[int], conn: socket.socket) -> None
         os.environ.clear()
         os.environ.update(request["env"])
         sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+        _settle_matplotlib()
         conn.sendall(b"ok\n")
         conn.detach()
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
@@ -361,6 +366,14 @@ def _become_kernel(request: dict, stdio: list[int], conn: socket.socket) -> None
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def _settle_matplotlib() -> None:
+    """The backend a kernel that imports matplotlib itself would get: the one its environment names, else the
+    inline one ipykernel names when it starts (the zygote imported matplotlib under its own environment)."""
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None:
+        matplotlib.rcParams["backend"] = os.environ.get("MPLBACKEND") or INLINE_BACKEND
 
 
 def _drop_capabilities() -> None:
