@@ -197,6 +197,23 @@ def test_a_worker_that_dies_costs_one_retry_and_a_second_death_is_reported(dask_
         client.close()
 
 
+def _profiling(dask_worker=None) -> bool:
+    return any(name in dask_worker.periodic_callbacks for name in ("profile", "profile-cycle"))
+
+
+@needs_sandbox
+def test_workers_do_not_run_dasks_profiler_once_connected_even_those_restarted(dask_cluster):
+    """Dask samples every task's thread every 10 ms by default; grading workers need not pay for it. The
+    workers the death test above killed came back as new processes: they too."""
+    address, _ = dask_cluster
+    client = cluster.connect(address, report=lambda line: None)
+    try:
+        profiling = client.run(_profiling)
+        assert len(profiling) == 2 and not any(profiling.values()), profiling
+    finally:
+        client.close()
+
+
 def test_a_pool_process_that_dies_costs_one_retry_here_too(tmp_path):
     marker = str(tmp_path / "m")
     once = dict(autograde._in_pool({"lab": b""}, [("once", "lab", "once", lambda: {"marker": marker})], 1, task=_dies_in_pool))

@@ -27,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from distributed.diagnostics.plugin import WorkerPlugin
+
 from momlab.course.errors import UserError
 
 ALLOWED_FAILURES = 1  # worker deaths a submission survives; the next one reports it
@@ -75,6 +77,7 @@ def connect(text: str, sandboxed: bool = True, report=print):
                         "start one with `dask scheduler`, with the same dask and distributed versions as here") from None
     try:
         client.run_on_scheduler(_allow_failures, ALLOWED_FAILURES)
+        client.register_plugin(NoProfiler(), name=NoProfiler.name)
         _check_workers(client, address, sandboxed, report)
     except BaseException:
         client.close()
@@ -147,6 +150,20 @@ def grade(lab_job: bytes, learner: str, files: dict[str, bytes], fingerprint: st
         if problem:
             return unit.Run(job.lab, learner, False, problem=f"worker {_worker_name()}: {problem}").to_bytes()
         return unit.grade_one(lab_job, learner, files)
+
+
+class NoProfiler(WorkerPlugin):
+    """Stops Dask's own statistical profiler on every worker, those running and those that join later. It
+    samples each task's thread every 10 ms, which on a grading worker (deep nbgrader and nbclient stacks,
+    long tasks) cost about as much CPU as the grading process itself; nobody reads its profiles here."""
+
+    name = "momlab-no-profiler"
+
+    def setup(self, worker) -> None:
+        for callback in ("profile", "profile-cycle"):
+            periodic = worker.periodic_callbacks.pop(callback, None)
+            if periodic is not None:
+                periodic.stop()
 
 
 def _lab_job(data: bytes) -> bytes:
