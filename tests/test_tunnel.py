@@ -8,8 +8,6 @@ before opening any connection (and the tests check nothing was opened).
 from __future__ import annotations
 
 import re
-import select
-import time
 
 import pytest
 import requests
@@ -364,12 +362,7 @@ def test_a_port_alone_is_a_target(open_tunnel):
 
 def _lines(served, count: int, timeout: float = 60.0) -> list[str]:
     """The first `count` lines the server prints (a generous deadline: a busy machine starts it slowly)."""
-    lines = []
-    deadline = time.monotonic() + timeout
-    while len(lines) < count and time.monotonic() < deadline:
-        ready, _, _ = select.select([served.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if ready:
-            lines.append(served.proc.stdout.readline())
+    lines = served.read_lines(count, timeout)
     assert len(lines) == count, f"the server printed {len(lines)} of its {count} start-up lines in {timeout:.0f} s: {lines}"
     return lines
 

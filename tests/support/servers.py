@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -65,11 +65,29 @@ class StandaloneServer:
         self.url = match.group(0)
 
     def _first_line(self, timeout: float) -> str:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
+        lines = self.read_lines(1, timeout)
+        if not lines:
             self.kill()
             raise AssertionError(f"momlab serve printed nothing within {timeout} s; stderr: {self.stderr()[-2000:]}")
-        return self.proc.stdout.readline()
+        return lines[0]
+
+    def read_lines(self, count: int, timeout: float) -> list[str]:
+        """The next `count` lines it prints (fewer if `timeout` passes first or it exits). Read on a thread, not
+        with select(): one readline() can leave the next lines in the text wrapper's buffer, where select()
+        on the pipe no longer sees them."""
+        lines: list[str] = []
+
+        def read() -> None:
+            while len(lines) < count:
+                line = self.proc.stdout.readline()
+                if not line:
+                    return
+                lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        return list(lines)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when a machine loses power or a kernel is killed."""
