@@ -57,17 +57,18 @@ class CompiledParts:
     fastjsonschema, compiled once; whatever that check does not accept goes to nbformat's own `validate`."""
 
     def __init__(self, validate):
+        import fastjsonschema
+
         self.validate = validate  # nbformat's, which decides every case the fast check does not accept
+        self._refused = fastjsonschema.JsonSchemaException
         self._checks: dict[str, object] = {}
 
     def __call__(self, node, ref=None):
-        import fastjsonschema
-
         if ref:
             try:
                 self._check(ref)(node)
                 return None
-            except fastjsonschema.JsonSchemaException:
+            except self._refused:
                 pass
         return self.validate(node, ref=ref)
 
