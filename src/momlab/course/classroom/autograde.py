@@ -245,10 +245,21 @@ def keep(course: Course, lab: Lab, run: unit.Run, sandboxed: bool = True) -> Gra
         held[stem] = {g: verdicts[g].score for g in touched if verdicts[g].score}
         _annotate(nb, verdicts)
         nbformat.write(nb, target / name)
-    score, max_score = merge.submission(course.db_url, run.lab, run.learner, scores, run.timestamp, run.late_penalties)
+    score, max_score = merge.submission(course.db_url, run.lab, run.learner, scores, _handed_in_at(submitted), course.config())
     held = {stem: cells for stem, cells in held.items() if cells}
     flags.record(course, run.learner, run.lab, flags.Flag(run.learner, run.lab, reasons, held) if reasons else None)
     return Graded(run.lab, run.learner, True, score, max_score, run.seconds, flags=tuple(reasons), cpu_seconds=run.cpu_seconds)
+
+
+def _handed_in_at(folder: Path):
+    """When the submission was handed in, from the timestamp.txt the exchange wrote (None if there is none).
+    The run already refused one nbgrader cannot read."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _limits(run: unit.Run) -> list[tuple[str, str]]:

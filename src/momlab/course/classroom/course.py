@@ -48,9 +48,11 @@ class Course:
             config.Execute.shutdown_kernel = "immediate"
         return config
 
-    def api(self, root: Path | None = None, db_url: str | None = None, sandboxed=None):
+    def api(self, root: Path | None = None, db_url: str | None = None, sandboxed=None, scoring: bool = True):
         """nbgrader's API on this course (or on a throw-away one at `root`); `sandboxed`, a
-        momlab.course.classroom.sandbox.Limits, runs every kernel it starts in the sandbox."""
+        momlab.course.classroom.sandbox.Limits, runs every kernel it starts in the sandbox. Without
+        `scoring`, autograde runs the notebooks but records no score or late penalty (a grading worker:
+        the parent judges the notebooks and works out penalties from its own scores)."""
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
@@ -63,6 +65,8 @@ class Course:
             from momlab.course.classroom import sandbox
 
             sandbox.configure(config, sandboxed)
+        if not scoring:
+            _without_scoring(config)
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
     def generate(self, lab: str, root: Path, db_url: str | None = None) -> dict:
@@ -105,6 +109,17 @@ class Course:
             return []
         return sorted(p.name for p in submitted.iterdir()
                       if not p.name.startswith(".") and any((p / lab).glob("*.ipynb")))
+
+
+def _without_scoring(config) -> None:
+    """autograde's steps less SaveAutoGrades and AssignLatePenalties, whatever else the course lists."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+
+    steps = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
+    scoring = {SaveAutoGrades, AssignLatePenalties, "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+               "nbgrader.preprocessors.saveautogrades.SaveAutoGrades", "nbgrader.preprocessors.latesubmissions.AssignLatePenalties"}
+    config.Autograde.autograde_preprocessors = [step for step in steps if step not in scoring]
 
 
 def _load(root: Path):

@@ -67,7 +67,7 @@ def clear(course: Course, learner: str, lab: str) -> tuple[Flag, float, float]:
     flag = flags.get(f"{learner}/{lab}")
     if flag is None:
         raise UserError(f"{learner}'s {lab} is not flagged (see `momlab class report`)")
-    score, max_score = merge.set_scores(course.db_url, lab, learner, flag.held)
+    score, max_score = merge.set_scores(course.db_url, lab, learner, flag.held, course.config())
     flag.cleared = True
     save(course, flags)
     return flag, score, max_score

@@ -42,7 +42,7 @@ class Row:
 
 
 def collect_rows(course: Course) -> tuple[list[Row], dict[tuple[str, str], tuple[float, float]]]:
-    """Every graded exercise, and every (lab, learner)'s (score, max_score)."""
+    """Every graded exercise, and every (lab, learner)'s (score less any late penalty, max_score)."""
     from nbgrader.api import Gradebook
 
     if course.db_url.startswith("sqlite:///") and not Path(course.db_url.removeprefix("sqlite:///")).exists():
@@ -58,7 +58,7 @@ def collect_rows(course: Course) -> tuple[list[Row], dict[tuple[str, str], tuple
                 learner = submission.student.id
                 if not course.folder("autograded", learner, lab).is_dir():
                     continue  # in the gradebook but never autograded
-                totals[(lab, learner)] = (submission.score, submission.max_score)
+                totals[(lab, learner)] = (submission.score - submission.late_submission_penalty, submission.max_score)
                 for notebook in submission.notebooks:
                     tests = mapping.get(notebook.name, {})
                     errors = _errors(course.folder("autograded", learner, lab) / f"{notebook.name}.ipynb")

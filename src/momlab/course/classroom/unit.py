@@ -6,8 +6,10 @@
 The worker builds a throw-away course from the job alone (the course's nbgrader_config.py, the lab's
 source, a gradebook with the lab generated in it, the learner's files), runs nbgrader's autograde with
 every kernel in the sandbox (momlab.course.classroom.sandbox), and returns the executed notebooks. It needs
-nothing but this package installed: no shared folder. It decides no score: the parent judges the
-notebooks against the solution's results (momlab.course.classroom.judge) and alone writes the course gradebook.
+nothing but this package installed: no shared folder. It decides no score and records none (autograde runs
+without its SaveAutoGrades and AssignLatePenalties steps): the parent judges the notebooks against the
+solution's results (momlab.course.classroom.judge), works out late penalties from those scores
+(momlab.course.classroom.merge) and alone writes the course gradebook.
 """
 
 from __future__ import annotations
@@ -50,8 +52,6 @@ class Run:
     ok: bool
     problem: str = ""  # why it could not be graded, one line
     notebooks: dict[str, bytes] = field(default_factory=dict)  # executed notebooks, by file name
-    timestamp: str = ""  # nbgrader's submission timestamp (ISO), "" if none
-    late_penalties: dict = field(default_factory=dict)  # notebook name -> points taken off for lateness
     log: str = ""  # the end of nbgrader's log, for flags (a kernel that died)
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this worker and its kernels
@@ -96,7 +96,7 @@ def _grade_in(root: Path, job: Job) -> Run:
         from momlab.course.classroom import sandbox
 
         limits = sandbox.Limits(**job.limits)
-    api = course.api(root, f"sqlite:///{root / 'gradebook.db'}", sandboxed=limits)
+    api = course.api(root, f"sqlite:///{root / 'gradebook.db'}", sandboxed=limits, scoring=False)
     with watchdog.deadline(SUBMISSION_LIMIT) as limit, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's queries trip SQLAlchemy 2's autoflush warnings
         outcome = api.autograde(job.lab, job.learner, force=True, create=True)
@@ -110,19 +110,8 @@ def _grade_in(root: Path, job: Job) -> Run:
         return Run(job.lab, job.learner, False, problem=_why(log), log=log[-5000:])
     graded = course.folder("autograded", job.learner, job.lab)
     names = sorted(name for name in job.source if name.endswith(".ipynb") and "/" not in name)
-    timestamp, penalties = _bookkeeping(root, job)
     return Run(job.lab, job.learner, True, notebooks={name: (graded / name).read_bytes() for name in names if (graded / name).is_file()},
-               timestamp=timestamp, late_penalties=penalties, log=log[-5000:])
-
-
-def _bookkeeping(root: Path, job: Job) -> tuple[str, dict]:
-    """The submission's timestamp and late penalties, as nbgrader recorded them in the throw-away gradebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        submission = gradebook.find_submission(job.lab, job.learner)
-        return (submission.timestamp.isoformat() if submission.timestamp else "",
-                {nb.name + ".ipynb": nb.late_submission_penalty or 0.0 for nb in submission.notebooks})
+               log=log[-5000:])
 
 
 def _write(folder: Path, files: dict[str, bytes]) -> None:
