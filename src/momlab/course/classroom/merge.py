@@ -33,6 +33,8 @@ def submission(target_url: str, lab: str, learner: str, scores: dict[str, dict[s
                     grade.auto_score = points[grade.name]
                     grade.needs_manual_grade = grade.manual_score is not None
         target.db.commit()
+        if target.find_submission(lab, learner).total_seconds_late <= 0:
+            return _on_time(target, lab, learner)
     return _penalise(target_url, lab, learner, scores, config)
 
 
@@ -44,12 +46,23 @@ def set_scores(target_url: str, lab: str, learner: str, scores: dict[str, dict[s
             for grade_id, score in points.items():
                 target.find_grade(grade_id, notebook, lab, learner).auto_score = score
         target.db.commit()
+        if target.find_submission(lab, learner).total_seconds_late <= 0:
+            return _on_time(target, lab, learner)
     return _penalise(target_url, lab, learner, scores, config)
 
 
+def _on_time(target, lab: str, learner: str) -> tuple[float, float]:
+    """No penalty (and none left from an earlier grading, as nbgrader's step resets it): (score, max_score)."""
+    submission = target.find_submission(lab, learner)
+    for notebook in submission.notebooks:
+        notebook.late_submission_penalty = None
+    target.db.commit()
+    return submission.score, submission.max_score
+
+
 def _penalise(target_url: str, lab: str, learner: str, notebooks, config) -> tuple[float, float]:
-    """nbgrader's AssignLatePenalties on each notebook, in the course gradebook; then the submission's
-    (score less penalties, max_score)."""
+    """A late submission: nbgrader's AssignLatePenalties on each notebook, in the course gradebook; then
+    the submission's (score less penalties, max_score)."""
     import nbformat
     from nbgrader.preprocessors import AssignLatePenalties
 
