@@ -201,15 +201,25 @@ def _profiling(dask_worker=None) -> bool:
     return any(name in dask_worker.periodic_callbacks for name in ("profile", "profile-cycle"))
 
 
+def _tick_ms(dask_worker=None, dask_scheduler=None) -> float:
+    return (dask_worker or dask_scheduler).periodic_callbacks["tick"].callback_time
+
+
 @needs_sandbox
-def test_workers_do_not_run_dasks_profiler_once_connected_even_those_restarted(dask_cluster):
-    """Dask samples every task's thread every 10 ms by default; grading workers need not pay for it. The
-    workers the death test above killed came back as new processes: they too."""
+def test_the_cluster_is_quiet_once_connected_even_workers_restarted(dask_cluster):
+    """Dask samples every task's thread every 10 ms by default, and checks every server's event loop every
+    20 ms: grading need not pay for either. The workers the death test above killed came back as new
+    processes: they too."""
     address, _ = dask_cluster
     client = cluster.connect(address, report=lambda line: None)
     try:
         profiling = client.run(_profiling)
         assert len(profiling) == 2 and not any(profiling.values()), profiling
+        quiet = cluster.TICK_SECONDS * 1000
+        workers, nannies = client.run(_tick_ms), client.run(_tick_ms, nanny=True)
+        assert len(workers) == 2 and set(workers.values()) == {quiet}, workers
+        assert nannies and set(nannies.values()) == {quiet}, nannies
+        assert client.run_on_scheduler(_tick_ms) == quiet
     finally:
         client.close()
 

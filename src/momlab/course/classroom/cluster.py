@@ -27,12 +27,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from distributed.diagnostics.plugin import WorkerPlugin
+from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
 
 from momlab.course.errors import UserError
 
 ALLOWED_FAILURES = 1  # worker deaths a submission survives; the next one reports it
 CONNECT_SECONDS = 10
+TICK_SECONDS = 1.0  # how often a server of the cluster checks its event loop (Dask: every 20 ms; see slow_tick)
 WORKERS_SECONDS = 60  # how long to wait for the first worker to join
 SCHEMES = ("tcp", "tls")
 START_WORKER = "dask worker {address} --nworkers <3 x cores> --nthreads 1"
@@ -76,8 +77,9 @@ def connect(text: str, sandboxed: bool = True, report=print):
         raise UserError(f"{address} does not answer as a Dask scheduler ({type(exc).__name__}: {exc}); "
                         "start one with `dask scheduler`, with the same dask and distributed versions as here") from None
     try:
-        client.run_on_scheduler(_allow_failures, ALLOWED_FAILURES)
-        client.register_plugin(NoProfiler(), name=NoProfiler.name)
+        client.run_on_scheduler(_set_up_scheduler, ALLOWED_FAILURES)
+        client.register_plugin(QuietWorker(), name=QuietWorker.name)
+        client.register_plugin(QuietNanny(), name=QuietNanny.name)
         _check_workers(client, address, sandboxed, report)
     except BaseException:
         client.close()
@@ -152,18 +154,38 @@ def grade(lab_job: bytes, learner: str, files: dict[str, bytes], fingerprint: st
         return unit.grade_one(lab_job, learner, files)
 
 
-class NoProfiler(WorkerPlugin):
-    """Stops Dask's own statistical profiler on every worker, those running and those that join later. It
-    samples each task's thread every 10 ms, which on a grading worker (deep nbgrader and nbclient stacks,
-    long tasks) cost about as much CPU as the grading process itself; nobody reads its profiles here."""
+class QuietWorker(WorkerPlugin):
+    """Every worker, those running and those that join or restart later: Dask's statistical profiler
+    stopped (it samples each task's thread every 10 ms, which on a grading worker, with deep nbgrader and
+    nbclient stacks and long tasks, cost about as much CPU as the grading itself; nobody reads its
+    profiles here), and its event-loop check slowed (`slow_tick`)."""
 
-    name = "momlab-no-profiler"
+    name = "momlab-quiet-worker"
 
     def setup(self, worker) -> None:
         for callback in ("profile", "profile-cycle"):
             periodic = worker.periodic_callbacks.pop(callback, None)
             if periodic is not None:
                 periodic.stop()
+        slow_tick(worker)
+
+
+class QuietNanny(NannyPlugin):
+    """Every nanny (the `dask worker` process that watches its workers): its event-loop check slowed."""
+
+    name = "momlab-quiet-nanny"
+
+    def setup(self, nanny) -> None:
+        slow_tick(nanny)
+
+
+def slow_tick(server) -> None:
+    """Dask checks each server's event loop every 20 ms (distributed.admin.tick.interval), only to log when
+    it was stuck for 3 s or more: with a scheduler, a nanny and two workers that is about a tenth of a core
+    all the time, idle or not. Once a second still catches a 3 s stall."""
+    tick = server.periodic_callbacks.get("tick")
+    if tick is not None:
+        tick.callback_time = TICK_SECONDS * 1000
 
 
 def _lab_job(data: bytes) -> bytes:
@@ -190,8 +212,9 @@ def _worker_check(sandboxed: bool, fingerprint: str, dask_worker=None) -> tuple[
     return worker_problem(sandboxed, fingerprint), dask_worker.state.nthreads
 
 
-def _allow_failures(count: int, dask_scheduler=None) -> None:
-    dask_scheduler.allowed_failures = count
+def _set_up_scheduler(allowed_failures: int, dask_scheduler=None) -> None:
+    dask_scheduler.allowed_failures = allowed_failures
+    slow_tick(dask_scheduler)
 
 
 def _worker_name() -> str:
