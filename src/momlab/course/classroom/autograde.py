@@ -223,6 +223,7 @@ def prepare(course: Course, lab: str, work: Path, workers: int = GRADING_WORKERS
 def keep(course: Course, lab: Lab, run: unit.Run, sandboxed: bool = True) -> Graded:
     """Judge one run and write it into the course: the only writer of the gradebook and autograded/."""
     import nbformat
+    from nbgrader.coursedir import CourseDirectory
 
     if not run.ok:
         return Graded(run.lab, run.learner, False, seconds=run.seconds, problem=run.problem, cpu_seconds=run.cpu_seconds)
@@ -245,21 +246,11 @@ def keep(course: Course, lab: Lab, run: unit.Run, sandboxed: bool = True) -> Gra
         held[stem] = {g: verdicts[g].score for g in touched if verdicts[g].score}
         _annotate(nb, verdicts)
         nbformat.write(nb, target / name)
-    score, max_score = merge.submission(course.db_url, run.lab, run.learner, scores, _handed_in_at(submitted), course.config())
+    handed_in_at = CourseDirectory().get_existing_timestamp(str(submitted))  # nbgrader's reading of timestamp.txt; the run refused a bad one
+    score, max_score = merge.submission(course.db_url, run.lab, run.learner, scores, handed_in_at, course.config())
     held = {stem: cells for stem, cells in held.items() if cells}
     flags.record(course, run.learner, run.lab, flags.Flag(run.learner, run.lab, reasons, held) if reasons else None)
     return Graded(run.lab, run.learner, True, score, max_score, run.seconds, flags=tuple(reasons), cpu_seconds=run.cpu_seconds)
-
-
-def _handed_in_at(folder: Path):
-    """When the submission was handed in, from the timestamp.txt the exchange wrote (None if there is none).
-    The run already refused one nbgrader cannot read."""
-    from nbgrader.utils import parse_utc
-
-    try:
-        return parse_utc((folder / "timestamp.txt").read_text().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _limits(run: unit.Run) -> list[tuple[str, str]]:

@@ -115,11 +115,11 @@ def _without_scoring(config) -> None:
     """autograde's steps less SaveAutoGrades and AssignLatePenalties, whatever else the course lists."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+    from traitlets.utils.importstring import import_item
 
     steps = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
-    scoring = {SaveAutoGrades, AssignLatePenalties, "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-               "nbgrader.preprocessors.saveautogrades.SaveAutoGrades", "nbgrader.preprocessors.latesubmissions.AssignLatePenalties"}
-    config.Autograde.autograde_preprocessors = [step for step in steps if step not in scoring]
+    config.Autograde.autograde_preprocessors = [  # a step may be named by any of its import paths
+        step for step in steps if (import_item(step) if isinstance(step, str) else step) not in (SaveAutoGrades, AssignLatePenalties)]
 
 
 def _load(root: Path):

@@ -67,7 +67,7 @@ def _penalise(target_url: str, lab: str, learner: str, notebooks, config) -> tup
     from nbgrader.preprocessors import AssignLatePenalties
 
     quiet = logging.getLogger("momlab.late_penalties")  # nbgrader's step logs each late notebook as a warning
-    step = AssignLatePenalties(config=config, log=quiet) if config is not None else AssignLatePenalties(log=quiet)
+    step = AssignLatePenalties(config=config, log=quiet)
     with _quiet():
         for notebook in notebooks:
             resources = {"nbgrader": {"notebook": notebook, "assignment": lab, "student": learner, "db_url": target_url}}
