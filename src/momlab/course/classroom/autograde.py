@@ -228,13 +228,14 @@ def keep(course: Course, lab: Lab, run: unit.Run, sandboxed: bool = True) -> Gra
     if not run.ok:
         return Graded(run.lab, run.learner, False, seconds=run.seconds, problem=run.problem, cpu_seconds=run.cpu_seconds)
     submitted = course.folder("submitted", run.learner, run.lab)
-    reasons = [f"{name}: {why}" for why, name in _limits(run)] + ([] if sandboxed else ["graded without the sandbox (--no-sandbox)"])
+    executed = {name: nbformat.reads(data.decode(), as_version=4) for name, data in run.notebooks.items()}
+    reasons = [f"{name}: {why}" for why, name in _limits(executed, run.log)] + ([] if sandboxed else ["graded without the sandbox (--no-sandbox)"])
     scores, held = {}, {}
     target = course.folder("autograded", run.learner, run.lab)
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for name, expected in lab.reference.items():
-        nb = nbformat.reads(run.notebooks[name].decode(), as_version=4) if name in run.notebooks else nbformat.v4.new_notebook()
+        nb = executed[name] if name in executed else nbformat.v4.new_notebook()
         verdicts = judge.judge(nb, expected)
         tampering = scan.notebook_findings(nb, lab.release[name])
         changed = _changed_test_cells(submitted / name, lab.release[name])
@@ -253,13 +254,10 @@ def keep(course: Course, lab: Lab, run: unit.Run, sandboxed: bool = True) -> Gra
     return Graded(run.lab, run.learner, True, score, max_score, run.seconds, flags=tuple(reasons), cpu_seconds=run.cpu_seconds)
 
 
-def _limits(run: unit.Run) -> list[tuple[str, str]]:
-    """(what happened, notebook) for every limit a run hit."""
-    import nbformat
-
+def _limits(executed: dict, log: str) -> list[tuple[str, str]]:
+    """(what happened, notebook) for every limit a run hit, from its executed notebooks and its log."""
     found = []
-    for name, data in run.notebooks.items():
-        nb = nbformat.reads(data.decode(), as_version=4)
+    for name, nb in executed.items():
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 why = LIMIT_ERRORS.get(output.get("ename", ""))
@@ -267,7 +265,7 @@ def _limits(run: unit.Run) -> list[tuple[str, str]]:
                     why = "a cell's output passed the size limit"
                 if why and (why, name) not in found:
                     found.append((why, name))
-    if "Kernel died" in run.log or "DeadKernelError" in run.log:
+    if "Kernel died" in log or "DeadKernelError" in log:
         found.append(("the kernel died", "the lab"))
     return found
 
