@@ -25,11 +25,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grade_class import MIX, ROOT, CpuMeter, grade  # noqa: E402
+from grade_class import MIX, ROOT, CpuMeter, grade, synthetic_class  # noqa: E402
 
 from momlab.course.classroom.course import Course  # noqa: E402
 from momlab.course.progress import GRADING_WORKERS  # noqa: E402
-from tests.support import synthetic  # noqa: E402
 
 BASELINE = "4af7e86"
 BASELINE_WORKERS = 4  # its own default
@@ -93,8 +92,11 @@ def baseline_run(python: Path, learners: int, meter: CpuMeter) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"  # nbgrader runs alembic by name
     out = subprocess.run([str(python), "-c", DRIVER, str(HOME), str(learners), str(BASELINE_WORKERS),
-                          str(meter.group or ""), json.dumps(MIX)], cwd=HOME, env=env, check=True,
-                         capture_output=True, text=True)
+                          str(meter.group or ""), json.dumps(MIX)], cwd=HOME, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"against_baseline: the baseline's run failed (exit {out.returncode}); the end of its output:\n"
+                         + "\n".join(out.stderr.strip().splitlines()[-15:])
+                         + f"\nRemove {HOME} to build it again.")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -109,12 +111,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="momlab-bench-"))
     ratios, bad = [], False
     try:
-        labs = Course.at(ROOT).labs()
-        root = synthetic.make_course(work / "course", ROOT / "solutions", labs, ROOT / "nbgrader_config.py")
-        for n in range(args.learners):
-            for lab in labs:
-                synthetic.hand_in(root, f"learner{n:03d}", lab, MIX[n % len(MIX)], ROOT / "notebooks" / lab)
-        course = Course.at(root)
+        course = synthetic_class(work / "course", Course.at(ROOT).labs(), args.learners)
         print(f"CPU-seconds from {meter.kind}; {args.learners} learners; baseline {BASELINE_WORKERS} at a time, "
               f"this code {args.workers}", flush=True)
         for pair in range(args.pairs):

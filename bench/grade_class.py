@@ -148,6 +148,17 @@ class Load:
         return f"load {self.before:.1f} before, {mean:.1f} mean, {after:.1f} after"
 
 
+# -- the class ----------------------------------------------------------------------------------------
+
+def synthetic_class(folder: Path, labs: list[str], learners: int) -> Course:
+    """A course of `labs` in `folder` where each learner hands in, in turn, each kind of work in MIX."""
+    root = synthetic.make_course(folder, ROOT / "solutions", labs, ROOT / "nbgrader_config.py")
+    for n in range(learners):
+        for lab in labs:
+            synthetic.hand_in(root, f"learner{n:03d}", lab, MIX[n % len(MIX)], ROOT / "notebooks" / lab)
+    return Course.at(root)
+
+
 # -- one grading run ----------------------------------------------------------------------------------
 
 @dataclass
@@ -285,11 +296,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="momlab-bench-"))
     runs: list[tuple[Figures, str]] = []
     try:
-        root = synthetic.make_course(work / "course", ROOT / "solutions", labs, ROOT / "nbgrader_config.py")
-        for n in range(args.learners):
-            for lab in labs:
-                synthetic.hand_in(root, f"learner{n:03d}", lab, MIX[n % len(MIX)], ROOT / "notebooks" / lab)
-        course = Course.at(root)
+        course = synthetic_class(work / "course", labs, args.learners)
         print(f"CPU-seconds from {meter.kind}")
         if args.mode in ("local", "both"):
             kinds = ("plain", "zygote") if args.kernels == "both" else (args.kernels,)
