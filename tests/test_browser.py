@@ -234,6 +234,10 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+# The notebook panel with this id (a JavaScript expression).
+PANEL = "Array.from(window.jupyterapp.shell.widgets('main')).find(widget => widget.id === id)"
+
+
 def open_notebook(page, path: str):
     """Open a notebook, as a double click in the file browser does, and wait for its kernel. Returns
     the notebook's panel."""
@@ -241,9 +245,20 @@ def open_notebook(page, path: str):
     panel_id = page.evaluate("async path => (await window.jupyterapp.commands.execute('docmanager:open', {path})).id", path)
     panel = page.locator(f"[id='{panel_id}']")
     expect(panel.locator(".jp-CodeCell").first, f"{path} did not open").to_be_visible(timeout=90_000)
-    expect(panel.locator(".jp-Notebook-ExecutionIndicator"), f"the kernel of {path} did not start").to_have_attribute(
-        "data-status", "idle", timeout=90_000)
+    wait_for_idle_kernel(page, panel_id, f"the kernel of {path} did not start")
     return panel
+
+
+# What the notebook with this id shows of its kernel: "idle" once connected and ready. The status bar's
+# execution indicator says "idle" before that too, while JupyterLab still shows the kernel initializing.
+KERNEL_STATUS = "id => " + PANEL + ".sessionContext.kernelDisplayStatus"
+
+
+def wait_for_idle_kernel(page, panel_id: str, problem: str) -> None:
+    try:
+        page.wait_for_function(KERNEL_STATUS + " === 'idle'", arg=panel_id, timeout=90_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"{problem} (it shows {page.evaluate(KERNEL_STATUS, panel_id)!r} after 90 s)")
 
 
 def no_dialog(page) -> None:
@@ -286,8 +301,7 @@ def failed_outputs(cell) -> str:
 
 
 # The code cells' models of the notebook panel with this id (a JavaScript expression).
-CODE_CELLS = ("Array.from(window.jupyterapp.shell.widgets('main')).find(widget => widget.id === id)"
-              ".content.widgets.map(cell => cell.model).filter(model => model.type === 'code')")
+CODE_CELLS = PANEL + ".content.widgets.map(cell => cell.model).filter(model => model.type === 'code')"
 
 # Every code cell as its model has it: whether it is an exercise cell (tagged), execution count, error
 # outputs ("Name: value"), stderr text and the source's first line.
@@ -302,26 +316,67 @@ CELLS = "([id, tag]) => " + CODE_CELLS + """.map(model => {
   };
 })"""
 
-# Run All runs one cell after another and stops at an error, except in a tagged cell. It has finished
-# once no cell is running and either the last code cell has run or an untagged cell failed.
-RUN_ALL_DONE = "([id, tag]) => { const code = " + CODE_CELLS + """;
-  if (code.some(model => model.executionState === 'running')) return false;
+# Where Run All has got to: the kernel's status as the notebook shows it, the code cells running and run,
+# and whether it has finished. Run All runs one cell after another and stops at an error, except in a
+# tagged cell: it has finished once no cell is running and either the last code cell has run or an
+# untagged cell failed. `notes` are the notifications on screen (JupyterLab says there why it ran nothing).
+RUN_STATE = "([id, tag]) => { const code = " + CODE_CELLS + """;
   const failed = model => model.outputs.toJSON().some(output => output.output_type === 'error');
-  return code[code.length - 1].executionCount !== null
-    || code.some(model => model.executionCount !== null && failed(model) && !(model.getMetadata('tags') || []).includes(tag));
+  const running = code.flatMap((model, number) => model.executionState === 'running' ? [number] : []);
+  const stopped = code.some(model => model.executionCount !== null && failed(model) && !(model.getMetadata('tags') || []).includes(tag));
+  return {
+    status: """ + PANEL + """.sessionContext.kernelDisplayStatus,
+    running,
+    run: code.filter(model => model.executionCount !== null).length,
+    cells: code.length,
+    done: !running.length && (code[code.length - 1].executionCount !== null || stopped),
+    notes: Array.from(document.querySelectorAll('.Toastify__toast')).map(toast => toast.innerText),
+  };
 }"""
+RUN_ALL_STALL_SECONDS = 30  # no cell running and nothing new run for this long: Run All has stopped
 
 
-def run_all_cells(page, panel) -> None:
-    """Run > Run All Cells from the menu bar, as a learner does, and wait until it has finished."""
+def click_run_all(page, panel) -> None:
+    """Run > Run All Cells from the menu bar, as a learner does, once the notebook shows its kernel idle
+    (while it shows the kernel initializing, JupyterLab runs no cell and says so in a notification)."""
+    wait_for_idle_kernel(page, panel.get_attribute("id"), "the kernel is not idle")
     no_dialog(page)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    try:
-        page.wait_for_function(RUN_ALL_DONE, arg=[panel.get_attribute("id"), EXERCISE_TAG], timeout=RUN_ALL_SECONDS * 1000)
-    except PlaywrightTimeout:
-        no_dialog(page)
-        pytest.fail(f"Run All Cells did not finish within {RUN_ALL_SECONDS} s")
+
+
+def run_all_cells(page, panel) -> None:
+    """Run All Cells and wait until it has finished. If it ran no cell at all (JupyterLab refuses while it
+    still shows the kernel initializing), click it again once, as a learner told so would. Fails, saying
+    where Run All stood, if it stops early or does not finish within RUN_ALL_SECONDS."""
+    args = [panel.get_attribute("id"), EXERCISE_TAG]
+    click_run_all(page, panel)
+    started = time.monotonic()
+    clicks, progress, last_change = 1, None, started
+    while True:
+        state = page.evaluate(RUN_STATE, args)
+        if state["done"]:
+            return
+        now = time.monotonic()
+        if (state["run"], state["running"]) != progress:
+            progress, last_change = (state["run"], state["running"]), now
+        elif not state["running"] and now - last_change > RUN_ALL_STALL_SECONDS:
+            if state["run"] == 0 and clicks == 1:
+                print(f"Run All ran no cell in {RUN_ALL_STALL_SECONDS} s (the kernel shows {state['status']!r}; "
+                      f"notifications: {state['notes']}): clicked again")
+                clicks, last_change = 2, now
+                click_run_all(page, panel)
+                continue
+            break
+        if now - started > RUN_ALL_SECONDS:
+            break
+        time.sleep(0.5)
+    no_dialog(page)
+    screenshot(page, "run-all-stopped")
+    running = f"code cell {state['running'][0] + 1}" if state["running"] else "none"
+    pytest.fail(f"Run All Cells did not finish (after {time.monotonic() - started:.0f} s, {clicks} click(s)): "
+                f"{state['run']} of {state['cells']} code cells run, running: {running}; the kernel shows "
+                f"{state['status']!r}; notifications: {state['notes']}; browser console errors: {our_errors(page)}")
 
 
 def where(number: int, cell: dict) -> str:

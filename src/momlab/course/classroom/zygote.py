@@ -141,6 +141,12 @@ def shared(env: dict[str, str]) -> Zygote | Borrowed | None:
         return _shared
 
 
+def running_pid() -> int | None:
+    """The process id of the zygote this process started, while it runs; else None."""
+    zygote = _shared
+    return zygote.process.pid if isinstance(zygote, Zygote) and zygote.alive() else None
+
+
 def share(env: dict[str, str]) -> None:
     """Start this process's zygote now, and let the processes it starts from here on (a pool's workers, which
     would each start their own) fork their kernels from it too."""
