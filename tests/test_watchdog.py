@@ -16,19 +16,18 @@ def sleeper() -> subprocess.Popen:
 def test_a_passed_deadline_kills_the_children_started_in_the_block_only():
     """The kernels die; what the process ran before the block (multiprocessing's resource tracker and fork
     server, a pool's workers) lives on: killing those made multiprocessing warn and start them again."""
-    earlier = sleeper()
+    children = [sleeper()]
     try:
         with watchdog.deadline(0.3) as limit:
-            kernel = sleeper()
-            returncode = kernel.wait(timeout=30)
+            children.append(sleeper())
+            returncode = children[-1].wait(timeout=30)
         assert limit["expired"]
         assert returncode == -9  # SIGKILL, from the watchdog
-        assert earlier.poll() is None, "a child from before the block was killed"
+        assert children[0].poll() is None, "a child from before the block was killed"
     finally:
-        for child in (earlier, locals().get("kernel")):
-            if child is not None:
-                child.kill()
-                child.wait(timeout=30)
+        for child in children:
+            child.kill()
+            child.wait(timeout=30)
 
 
 def test_a_block_that_ends_in_time_leaves_the_children_alone():
