@@ -86,13 +86,16 @@ def try_open(paths: list[str], mode: str) -> str:
 
 
 def with_marker(marker: str) -> list[psutil.Process]:
-    """The shells spawn_escapers started (the marker is in their command line)."""
+    """The shells spawn_escapers started (the marker is in their command line). A shell forks to run `sleep`,
+    and for a moment its child carries the same command line: a marked process whose parent is marked too
+    is that child, not another escaper."""
     found = []
-    for proc in psutil.process_iter(["cmdline"]):
+    for proc in psutil.process_iter(["cmdline", "ppid"]):
         cmdline = proc.info["cmdline"] or []
         if cmdline[:2] == ["sh", "-c"] and marker in cmdline[-1]:
             found.append(proc)
-    return found
+    marked = {proc.pid for proc in found}
+    return [proc for proc in found if proc.info["ppid"] not in marked]
 
 
 def gone(marker: str, wait: float = 5.0) -> bool:
