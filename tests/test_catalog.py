@@ -363,6 +363,28 @@ def test_broken_stock_updates_are_refused(params, path, words):
     assert words in problems[0].message
 
 
+def long_stock(n, bad=()):
+    params = stock_update("FULL", n=n)
+    for index, item in bad:
+        params["snapshot"]["stock"][index] = item
+    return params
+
+
+@pytest.mark.parametrize("params", [
+    long_stock(10_001),
+    long_stock(10_001, bad=[(3, {"sku": "", "quantity": 1}), (9_000, {"sku": "A", "quantity": "5"})]),
+    long_stock(500, bad=[(400, {"sku": "A"})]),
+    long_stock(120, bad=[(0, "not an object")]),
+], ids=["10001-valid-items", "10001-two-bad-items", "500-one-bad-item", "120-not-an-object"])
+def test_long_lists_are_explained_as_plain_jsonschema_explains_them(params, monkeypatch):
+    """The detailed check runs a long list through the compiled item check first: the problems must be
+    exactly those of jsonschema's own validator."""
+    quick = catalog.validate(STOCK, params)
+    monkeypatch.setattr(catalog, "_detailed_class", lambda: jsonschema.Draft202012Validator)
+    monkeypatch.setattr(catalog, "_detailed", {})
+    assert quick and quick == catalog.validate(STOCK, params)
+
+
 PACKAGE = {"id": "PKG-1", "carrier": "DHL", "tracking_number": "00340434", "tracking_link":
            "https://track.example/00340434", "tracking_comment": "", "shipping_label_link": None,
            "details": {"name": "BOX-S", "weight": 0.8, "weight_unit": "kg", "length": 30,

@@ -176,6 +176,10 @@ _messages: dict[str, Message] | None = None
 _fast: dict[str, Callable[[Any], Any]] = {}
 # method -> jsonschema validator, built on the first refusal for that method
 _detailed: dict[str, Any] = {}
+_detailed_cls: Any = None
+# an item schema (as JSON) -> the compiled check of a list of such items, for long lists (_detailed_class)
+_item_checks: dict[str, Callable[[Any], Any]] = {}
+LONG_LIST = 100  # entries from which a refused list's items are checked compiled before one by one
 
 
 def _catalog() -> dict[str, Message]:
@@ -226,16 +230,47 @@ def warm() -> None:
     others (the grader's kernel zygote) pays for them once, not in every fork."""
     for message in _catalog().values():
         _fast_check(message)
-    load_jsonschema()
+    _detailed_class()  # imports jsonschema
 
 
 def _detailed_validator(message: Message) -> Any:
     validator = _detailed.get(message.method)
     if validator is None:
-        Draft202012Validator = load_jsonschema().Draft202012Validator
-
-        validator = _detailed.setdefault(message.method, Draft202012Validator(message.params_schema))
+        validator = _detailed.setdefault(message.method, _detailed_class()(message.params_schema))
     return validator
+
+
+def _detailed_class() -> Any:
+    """jsonschema's 2020-12 validator, except that `items` runs a long list through the compiled check of
+    its item schema first, and walks it item by item only when that check fails. A snapshot refused only
+    for its 10,001 entries is then explained in milliseconds, not a fifth of a second, with the same
+    problems (the fast path already trusts the compiled check to pass what jsonschema passes)."""
+    global _detailed_cls
+    if _detailed_cls is None:
+        jsonschema = load_jsonschema()
+        base = jsonschema.Draft202012Validator
+        walk_items = base.VALIDATORS["items"]
+
+        def items(validator, item_schema, instance, schema):
+            if (isinstance(instance, list) and len(instance) >= LONG_LIST and isinstance(item_schema, dict)
+                    and "prefixItems" not in schema):
+                try:
+                    _items_check(item_schema)(instance)
+                    return  # every item passes
+                except fastjsonschema.JsonSchemaValueException:
+                    pass
+            yield from walk_items(validator, item_schema, instance, schema)
+
+        _detailed_cls = jsonschema.validators.extend(base, {"items": items})
+    return _detailed_cls
+
+
+def _items_check(item_schema: dict) -> Callable[[Any], Any]:
+    key = json.dumps(item_schema, sort_keys=True)
+    check = _item_checks.get(key)
+    if check is None:
+        check = _item_checks.setdefault(key, fastjsonschema.compile({"type": "array", "items": item_schema}))
+    return check
 
 
 # ---------------------------------------------------------------- public API
