@@ -25,7 +25,7 @@ import difflib
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,7 +251,7 @@ def _detailed_class() -> Any:
         base = jsonschema.Draft202012Validator
         walk_items = base.VALIDATORS["items"]
 
-        def items(validator, item_schema, instance, schema):
+        def items(validator: Any, item_schema: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
             if (isinstance(instance, list) and len(instance) >= LONG_LIST and isinstance(item_schema, dict)
                     and "prefixItems" not in schema):
                 try:
@@ -265,7 +265,7 @@ def _detailed_class() -> Any:
     return _detailed_cls
 
 
-def _items_check(item_schema: dict) -> Callable[[Any], Any]:
+def _items_check(item_schema: dict[str, Any]) -> Callable[[Any], Any]:
     key = json.dumps(item_schema, sort_keys=True)
     check = _item_checks.get(key)
     if check is None:

@@ -19,25 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from momlab.bus import hosted as hosted_mode
-from momlab.bus import journal, jsontext, signing
+from momlab.bus import httppost, journal, jsontext, signing
 from momlab.bus.config import Config
 from momlab.bus.journal import Status
 from momlab.bus.jsonrpc import Doc
 from momlab.bus.store import Store
-
-_sessions = threading.local()
-
-
-def session() -> requests.Session:
-    """This thread's HTTP session (requests does not promise that a Session is thread-safe)."""
-    current = getattr(_sessions, "session", None)
-    if current is None:
-        current = _sessions.session = requests.Session()
-        current.trust_env = False  # a learner's proxy settings must not capture loopback deliveries
-    return current
 
 
 def retry_at(config: Config, attempts: int) -> float | None:
@@ -69,11 +56,11 @@ class Outcome:
     timed_out: bool = False  # the remote did not answer within the timeout
 
 
-def post(session: requests.Session, url: str, secret: str | None, body: bytes, timeout: float, hosted: bool = False,
-         rpc: bool = True) -> Outcome:
+def post(url: str, secret: str | None, body: bytes, timeout: float, hosted: bool = False, rpc: bool = True) -> Outcome:
     """POST one signed request to a remote and judge its answer: a JSON-RPC response, or with `rpc`
     False (a status-page webhook) any 2xx. With `hosted`, a url MOM's cloud could not reach fails at
-    once, unopened; a tunnel url goes to its tunnel (momlab.bus.hosted)."""
+    once, unopened; a tunnel url goes to its tunnel (momlab.bus.hosted). No proxy is ever used: a
+    learner's proxy settings must not capture loopback deliveries."""
     where = hosted_mode.route(url, hosted)
     if where.error:
         return Outcome(False, error=where.error)
@@ -83,22 +70,22 @@ def post(session: requests.Session, url: str, secret: str | None, body: bytes, t
     if secret:
         headers[signing.HEADER] = signing.sign(secret, body)
     try:
-        answer = session.post(where.url, data=body, headers=headers, timeout=timeout)
-    except requests.Timeout:
+        answer = httppost.post(where.url, body, headers, timeout)
+    except TimeoutError:
         return Outcome(False, error=f"no answer within {timeout:g} s", timed_out=True)
-    except requests.RequestException as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not an http(s) url
         return Outcome(False, error=f"could not reach {url}: {_reason(exc)}")
     text = answer.text[:10_000]
     if not rpc:
-        ok = 200 <= answer.status_code < 300
-        return Outcome(ok, error=None if ok else f"HTTP {answer.status_code} from the subscriber: {text[:200]}", response=text)
-    if not 200 <= answer.status_code < 300:
+        ok = 200 <= answer.status < 300
+        return Outcome(ok, error=None if ok else f"HTTP {answer.status} from the subscriber: {text[:200]}", response=text)
+    if not 200 <= answer.status < 300:
         said = _error_message(text)  # a JSON-RPC error (say, a handler's exception) tells more than the status
-        return Outcome(False, error=f"HTTP {answer.status_code} from the remote" + (f": {said}" if said else ""), response=text)
+        return Outcome(False, error=f"HTTP {answer.status} from the remote" + (f": {said}" if said else ""), response=text)
     if not text.strip():
         return Outcome(True, result=None, response=text)  # an empty 2xx acknowledges a notification
     try:
-        doc = answer.json()
+        doc = json.loads(answer.body)
     except ValueError:
         return Outcome(False, error="the remote's answer is not JSON", response=text)
     if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
@@ -137,7 +124,7 @@ def call_now(store: Store, config: Config, remote_id: str, method: str, params: 
     if remote is None:
         outcome = Outcome(False, error=f"remote {remote_id!r} is no longer registered", retryable=False)
     else:
-        outcome = post(session(), remote["url"], remote["secret"], body.encode(), config.delivery_timeout, hosted=config.hosted)
+        outcome = post(remote["url"], remote["secret"], body.encode(), config.delivery_timeout, hosted=config.hosted)
     with store.transaction() as db:
         journal.settle(db, row_id, Status.DELIVERED if outcome.ok else Status.FAILED, 1, outcome.error, outcome.response)
     return row_id, outcome
@@ -225,11 +212,11 @@ class Deliverer:
         if not remote:
             outcome = Outcome(False, error=f"remote {remote_id!r} is no longer registered", retryable=False)
         else:
-            outcome = post(session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+            outcome = post(remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
                            hosted=self.config.hosted)
             if outcome.ok and fault_hits(self.config.fault_seed, "duplicate", journal_id, self.config.duplicate_rate):
                 # The duplicate fault (momlab.faults, off by default): the same delivery once more.
-                post(session(), remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
+                post(remote[0]["url"], remote[0]["secret"], row["body"].encode(), self.config.delivery_timeout,
                      hosted=self.config.hosted)
                 attempts += 1
         due = retry_at(self.config, attempts) if not outcome.ok and outcome.retryable else None

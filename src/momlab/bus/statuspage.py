@@ -203,7 +203,7 @@ class StatusPage:
         )
         config = self.bus.config
         for row in rows:
-            outcome = delivery.post(delivery.session(), row["url"], row["secret"], row["body"].encode(), config.delivery_timeout, rpc=False)
+            outcome = delivery.post(row["url"], row["secret"], row["body"].encode(), config.delivery_timeout, rpc=False)
             attempts = row["attempts"] + 1
             due = None if outcome.ok else delivery.retry_at(config, attempts)
             status = Status.DELIVERED if outcome.ok else Status.RETRYING if due is not None else Status.FAILED

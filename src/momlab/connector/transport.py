@@ -5,20 +5,18 @@ and `oauth_client_secret`, then requests to `url`. The paths appended to those b
 (`oauth/token`, `api`, `delegate/oms`, `events`) are the mock servers' [mock]; production MIB's are
 not public (mom-reference.md 1.4).
 
-It keeps one HTTP/1.1 connection open per thread (standard library `http.client`): a full catalog
+It keeps one HTTP/1.1 connection open per address and thread (momlab.bus.httppost): a full catalog
 export sends thousands of messages, and reusing the connection makes that several times faster.
 """
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
-import threading
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from momlab.bus import jsonrpc
+from momlab.bus import httppost, jsonrpc
 from momlab.bus.auth import TokenCache
 from momlab.bus.jsonrpc import RpcError
 
@@ -44,7 +42,6 @@ class Transport:
         self.timeout = timeout
         self._tokens = TokenCache(self._fetch_token)
         self._ids = itertools.count(1)
-        self._local = threading.local()
 
     # -- OAuth ------------------------------------------------------------------------------------
     def token(self, refresh: bool = False) -> str:
@@ -82,41 +79,16 @@ class Transport:
 
     # -- HTTP -------------------------------------------------------------------------------------
     def _post(self, url: str, body: bytes, headers: dict) -> tuple[int, str]:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname, parts.port)
-        path = parts.path or "/"
-        for attempt in (1, 2):  # a kept-alive connection the server closed fails once: open a new one
-            connection = self._connection(key)
-            try:
-                connection.request("POST", path, body=body, headers=headers)
-                answer = connection.getresponse()
-                return answer.status, answer.read().decode("utf-8", "replace")
-            except (http.client.HTTPException, OSError) as exc:
-                self._drop(key)
-                if attempt == 2:
-                    raise BusUnavailable(f"could not reach {parts.scheme}://{parts.netloc}: {_reason(exc)}. "
-                                         "Check serviceBus.url in env.php and that the bus is running.") from None
-        raise AssertionError("unreachable")
-
-    def _connection(self, key) -> http.client.HTTPConnection:
-        pool = getattr(self._local, "pool", None)
-        if pool is None:
-            pool = self._local.pool = {}
-        if key not in pool:
-            scheme, host, port = key
-            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            pool[key] = cls(host, port, timeout=self.timeout)
-        return pool[key]
-
-    def _drop(self, key) -> None:
-        pool = getattr(self._local, "pool", {})
-        connection = pool.pop(key, None)
-        if connection is not None:
-            connection.close()
+        try:
+            answer = httppost.post(url, body, headers, self.timeout)
+        except (OSError, ValueError) as exc:  # ValueError: not an http(s) url
+            parts = urlsplit(url)
+            raise BusUnavailable(f"could not reach {parts.scheme}://{parts.netloc}: {_reason(exc)}. "
+                                 "Check serviceBus.url in env.php and that the bus is running.") from None
+        return answer.status, answer.text
 
     def close(self) -> None:
-        for key in list(getattr(self._local, "pool", {})):
-            self._drop(key)
+        httppost.close_all()
 
 
 def _join(base: str, path: str) -> str:
