@@ -156,6 +156,15 @@ def test_custom_credentials(start_mock):
     assert client.call("magento.inventory.source_repository.search", {})["total"] == 3
 
 
+def test_a_client_whose_mock_is_gone_says_what_to_do(start_mock):
+    mock = start_mock()
+    client = MomClient(mock.url)
+    assert client.call("magento.inventory.source_repository.search", {})["total"] == 3
+    mock.stop()
+    with pytest.raises(ConnectionError, match=r"could not reach the mock at .*set-up cell"):
+        client.call("magento.inventory.source_repository.search", {})
+
+
 def test_auth_off_needs_no_token(start_mock):
     mock = start_mock(auth=False)
     for route in RPC_ROUTES:
