@@ -160,3 +160,13 @@ def test_nothing_listening_and_not_an_http_address():
         httppost.post(f"http://127.0.0.1:{down_port()}/api", b"{}", {}, timeout=5)
     with pytest.raises(ValueError, match="not an http"):
         httppost.post("ftp://example.com/x", b"{}", {}, timeout=5)
+
+
+def test_a_thread_keeps_only_its_most_recently_used_connections(serve):
+    servers = [serve(*[[OK]] * 2) for _ in range(httppost.KEPT + 2)]
+    for server in servers:
+        httppost.post(server.url, b"{}", {}, timeout=5)
+    httppost.post(servers[-1].url, b"{}", {}, timeout=5)  # the newest is reused
+    assert len(httppost._pool()) == httppost.KEPT and servers[-1].connections == 1
+    httppost.post(servers[0].url, b"{}", {}, timeout=5)  # the oldest was closed: a new connection
+    assert servers[0].connections == 2
