@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 import requests
@@ -163,6 +164,16 @@ def test_a_client_whose_mock_is_gone_says_what_to_do(start_mock):
     mock.stop()
     with pytest.raises(ConnectionError, match=r"could not reach the mock at .*set-up cell"):
         client.call("magento.inventory.source_repository.search", {})
+
+
+def test_a_client_whose_mock_does_not_answer_says_it_timed_out():
+    silent = socket.create_server(("127.0.0.1", 0))  # connections are taken, never answered
+    try:
+        client = MomClient(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.3, auth=False)
+        with pytest.raises(TimeoutError, match=r"did not answer within 0.3 s; run the cell again"):
+            client.call("magento.inventory.source_repository.search", {})
+    finally:
+        silent.close()
 
 
 def test_auth_off_needs_no_token(start_mock):

@@ -109,6 +109,9 @@ class MomClient:
                 headers["Authorization"] = f"Bearer {self.token(refresh)}"
             try:
                 answer = httppost.post(f"{self.url}{path}", data, headers, self.timeout)
+            except TimeoutError:  # the mock is there but busy: starting it again would not help
+                raise TimeoutError(f"the mock at {self.url} did not answer within {self.timeout:g} s; run the cell again "
+                                   "(a busy machine), or give MomClient a longer timeout") from None
             except OSError as exc:
                 raise ConnectionError(f"could not reach the mock at {self.url} ({exc or type(exc).__name__}): is it still "
                                       "running? Run the notebook's set-up cell again (momlab.start()).") from None

@@ -88,6 +88,7 @@ class Transport:
         return answer.status, answer.text
 
     def close(self) -> None:
+        """Close this thread's kept-alive connections (shared with other clients in the thread: they reopen theirs)."""
         httppost.close_all()
 
 
